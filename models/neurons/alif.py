@@ -1,0 +1,82 @@
+r"""Adaptive LIF: ``iaf_psc_exp`` with a spike-triggered adaptive threshold.
+
+The membrane and synaptic currents follow ``iaf_psc_exp`` exactly (see ``lif.py``). The
+threshold is raised by ``q_a`` at every spike and relaxes back with ``tau_a``
+(the threshold adaptation of Bellec et al. 2018's LSNN and of ``iaf_psc_exp_htum``-style
+models):
+
+.. math::
+
+    \theta(t) = V_{th} + a(t), \qquad \tau_a \dot a = -a + \tau_a q_a \sum_k \delta(t - t_k)
+
+One step: V and the currents as in ``iaf_psc_exp``; ``a <- a exp(-h/tau_a)`` (exact); if
+``V >= V_th + a``: spike, ``V <- V_reset``, refractory, ``a <- a + q_a``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+from neurosim.registry import register
+from neurosim.spec import NeuronSpec, Param, StateVar
+
+from .lif import _COMMON, _derive_exp
+
+
+def _derive(p, dt):
+    return _derive_exp(p, dt) + (math.exp(-dt / p["tau_a"]), p["q_a"])
+
+
+@njit(cache=True)
+def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
+    E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
+    P11ex, P11in, I_e, V_th, V_reset, n_ref = coef[5], coef[6], coef[7], coef[8], coef[9], coef[10]
+    Pa, q_a = coef[11], coef[12]
+    V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
+    A = state[4, lo:hi]
+    in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
+    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    for i in range(hi - lo):  # from 0: lets LLVM vectorize
+        v = V[i]
+        r = ref[i]
+        v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + (I_e + i_ext[i]) * P20
+        free = r < 0.5
+        v = v_free if free else v
+        r = r if free else r - 1.0
+        Iex[i] = Iex[i] * P11ex + in_ex[i]
+        Iin[i] = Iin[i] * P11in + in_in[i]
+        in_ex[i] = 0.0
+        in_in[i] = 0.0
+        a = A[i] * Pa
+        fire = v >= V_th + a
+        V[i] = V_reset if fire else v
+        ref[i] = n_ref if fire else r
+        A[i] = a + q_a if fire else a
+        spiked[i] = fire
+
+
+alif_psc_exp = register(NeuronSpec(
+    name="alif_psc_exp",
+    params=_COMMON + (
+        Param("tau_syn_ex", 2.0, "ms", "excitatory synaptic time constant", "positive"),
+        Param("tau_syn_in", 2.0, "ms", "inhibitory synaptic time constant", "positive"),
+        Param("tau_a", 200.0, "ms", "threshold adaptation time constant", "positive"),
+        Param("q_a", 2.0, "mV", "threshold increase per spike", "nonnegative"),
+    ),
+    state=(
+        StateVar("V_m", "E_L", "mV", "membrane potential"),
+        StateVar("I_syn_ex", 0.0, "pA", "excitatory synaptic current"),
+        StateVar("I_syn_in", 0.0, "pA", "inhibitory synaptic current"),
+        StateVar("refractory", 0.0, "steps", "refractory steps left"),
+        StateVar("a", 0.0, "mV", "threshold adaptation (threshold = V_th + a)"),
+    ),
+    ports=("exc", "inh"),
+    coef_names=("E_L", "P22", "P21ex", "P21in", "P20", "P11ex", "P11in", "I_e", "V_th",
+                "V_reset", "n_ref", "P_a", "q_a"),
+    derive=_derive,
+    update=update_alif,
+    doc=__doc__,
+    trainable=True,
+))

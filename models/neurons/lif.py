@@ -1,0 +1,188 @@
+r"""Leaky integrate-and-fire neurons with current-based synapses (NEST semantics).
+
+``iaf_psc_exp`` -- exponential post-synaptic currents
+-----------------------------------------------------
+.. math::
+
+    C_m \dot V = -\frac{C_m}{\tau_m}(V - E_L) + I_{ex} + I_{in} + I_e + I_{ext}
+
+    \tau_{ex} \dot I_{ex} = -I_{ex} + \sum_k w_k \delta(t - t_k)\,\tau_{ex}  \quad (\text{jump } w)
+
+    \tau_{in} \dot I_{in} = -I_{in} + \dots
+
+Integrated exactly over each step ``h = dt`` (Rotter & Diesmann 1999) with the propagators
+
+    P22 = exp(-h/tau_m),  P11 = exp(-h/tau_syn),  P20 = tau_m/C_m (1 - P22),
+    P21 = tau_syn tau_m / (C_m (tau_m - tau_syn)) (P22 - P11)   (h/C_m P22 if tau_syn = tau_m).
+
+One step, in NEST's order: if not refractory, V <- E_L + (V - E_L) P22 + I_ex P21ex + I_in
+P21in + (I_e + I_ext) P20, else count the refractory step down; then I <- I P11 + (weights
+arriving this step); then if V >= V_th: spike, V <- V_reset, refractory for
+round(t_ref / h) steps (V clamped). Input arriving in step k therefore moves V from step k + 1.
+Weights are in pA: positive on port ``exc``, negative (inhibitory) on port ``inh``.
+
+``iaf_psc_delta`` -- delta synapses
+-----------------------------------
+.. math::
+
+    \tau_m \dot V = -(V - E_L) + \frac{\tau_m}{C_m}(I_e + I_{ext})
+        + \tau_m \sum_k w_k\delta(t-t_k)
+
+One step: if not refractory, V <- E_L + (V - E_L) P33 + (I_e + I_ext) P30 + (weights arriving
+this step, mV), then V <- max(V, V_min); else the arriving weights are discarded (NEST's
+default) and the refractory counter counts down. Then if V >= V_th: spike, V <- V_reset.
+Input arriving in step k moves V in step k itself. Both ports add to V.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from neurosim.registry import register
+from neurosim.spec import NeuronSpec, Param, StateVar
+from neurosim.units import to_steps
+
+_COMMON = (
+    Param("C_m", 250.0, "pF", "membrane capacitance", "positive"),
+    Param("tau_m", 10.0, "ms", "membrane time constant", "positive"),
+    Param("t_ref", 2.0, "ms", "absolute refractory period", "nonnegative"),
+    Param("E_L", -70.0, "mV", "resting potential"),
+    Param("V_reset", -70.0, "mV", "reset potential"),
+    Param("V_th", -55.0, "mV", "spike threshold"),
+    Param("I_e", 0.0, "pA", "constant external current"),
+)
+
+
+def propagator_32(tau_syn: float, tau_m: float, c_m: float, h: float) -> float:
+    """Exact weight of an exponential synaptic current on V over one step.
+
+    ``tau_syn tau_m / (C_m (tau_m - tau_syn)) (exp(-h/tau_m) - exp(-h/tau_syn))``, evaluated
+    with expm1 to stay accurate as tau_syn -> tau_m, where it tends to ``h/C_m exp(-h/tau_m)``.
+    """
+    if tau_syn == tau_m:
+        return h / c_m * math.exp(-h / tau_m)
+    # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_m) * (1 - exp(h/tau_m - h/tau_syn))
+    diff = -math.exp(-h / tau_m) * math.expm1(h / tau_m - h / tau_syn)
+    return tau_syn * tau_m / (c_m * (tau_m - tau_syn)) * diff
+
+
+# ---------------------------------------------------------------------------------- psc_exp
+def _derive_exp(p, dt):
+    p22 = math.exp(-dt / p["tau_m"])
+    return (
+        p["E_L"],
+        p22,
+        propagator_32(p["tau_syn_ex"], p["tau_m"], p["C_m"], dt),
+        propagator_32(p["tau_syn_in"], p["tau_m"], p["C_m"], dt),
+        -p["tau_m"] / p["C_m"] * math.expm1(-dt / p["tau_m"]),
+        math.exp(-dt / p["tau_syn_ex"]),
+        math.exp(-dt / p["tau_syn_in"]),
+        p["I_e"],
+        p["V_th"],
+        p["V_reset"],
+        float(to_steps(p["t_ref"], dt)),
+    )
+
+
+@njit(cache=True)
+def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
+    E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
+    P11ex, P11in, I_e, V_th, V_reset, n_ref = coef[5], coef[6], coef[7], coef[8], coef[9], coef[10]
+    V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
+    in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
+    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    for i in range(hi - lo):  # from 0: lets LLVM vectorize
+        v = V[i]
+        r = ref[i]
+        v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + (I_e + i_ext[i]) * P20
+        free = r < 0.5
+        v = v_free if free else v
+        r = r if free else r - 1.0
+        Iex[i] = Iex[i] * P11ex + in_ex[i]
+        Iin[i] = Iin[i] * P11in + in_in[i]
+        in_ex[i] = 0.0
+        in_in[i] = 0.0
+        fire = v >= V_th
+        V[i] = V_reset if fire else v
+        ref[i] = n_ref if fire else r
+        spiked[i] = fire
+
+
+iaf_psc_exp = register(NeuronSpec(
+    name="iaf_psc_exp",
+    params=_COMMON + (
+        Param("tau_syn_ex", 2.0, "ms", "excitatory synaptic time constant", "positive"),
+        Param("tau_syn_in", 2.0, "ms", "inhibitory synaptic time constant", "positive"),
+    ),
+    state=(
+        StateVar("V_m", "E_L", "mV", "membrane potential"),
+        StateVar("I_syn_ex", 0.0, "pA", "excitatory synaptic current"),
+        StateVar("I_syn_in", 0.0, "pA", "inhibitory synaptic current"),
+        StateVar("refractory", 0.0, "steps", "refractory steps left"),
+    ),
+    ports=("exc", "inh"),
+    coef_names=("E_L", "P22", "P21ex", "P21in", "P20", "P11ex", "P11in", "I_e", "V_th",
+                "V_reset", "n_ref"),
+    derive=_derive_exp,
+    update=update_psc_exp,
+    doc=__doc__,
+    trainable=True,
+))
+
+
+# -------------------------------------------------------------------------------- psc_delta
+def _derive_delta(p, dt):
+    return (
+        p["E_L"],
+        math.exp(-dt / p["tau_m"]),
+        -p["tau_m"] / p["C_m"] * math.expm1(-dt / p["tau_m"]),
+        p["I_e"],
+        p["V_th"],
+        p["V_reset"],
+        float(to_steps(p["t_ref"], dt)),
+        p["V_min"],
+    )
+
+
+@njit(cache=True)
+def update_psc_delta(lo, hi, state, coef, inp, i_ext, spiked):
+    E_L, P33, P30, I_e = coef[0], coef[1], coef[2], coef[3]
+    V_th, V_reset, n_ref, V_min = coef[4], coef[5], coef[6], coef[7]
+    V, ref = state[0, lo:hi], state[1, lo:hi]
+    in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
+    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    for i in range(hi - lo):  # from 0: lets LLVM vectorize
+        v = V[i]
+        r = ref[i]
+        v_free = E_L + (v - E_L) * P33 + (I_e + i_ext[i]) * P30 + in_ex[i] + in_in[i]
+        v_free = v_free if v_free > V_min else V_min
+        in_ex[i] = 0.0
+        in_in[i] = 0.0
+        free = r < 0.5
+        v = v_free if free else v
+        r = r if free else r - 1.0
+        fire = v >= V_th
+        V[i] = V_reset if fire else v
+        ref[i] = n_ref if fire else r
+        spiked[i] = fire
+
+
+iaf_psc_delta = register(NeuronSpec(
+    name="iaf_psc_delta",
+    params=_COMMON + (
+        Param("V_min", -np.inf, "mV", "lower bound of V (-inf: none)", "any"),
+    ),
+    state=(
+        StateVar("V_m", "E_L", "mV", "membrane potential"),
+        StateVar("refractory", 0.0, "steps", "refractory steps left"),
+    ),
+    ports=("exc", "inh"),
+    coef_names=("E_L", "P33", "P30", "I_e", "V_th", "V_reset", "n_ref", "V_min"),
+    derive=_derive_delta,
+    update=update_psc_delta,
+    doc=__doc__,
+    trainable=True,
+))

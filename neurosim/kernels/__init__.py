@@ -1,0 +1,1 @@
+"""Numba kernels: top-level ``@njit(cache=True)`` functions only."""

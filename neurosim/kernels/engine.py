@@ -1,0 +1,129 @@
+"""The engine's kernels: spike compaction, event delivery, recording, current changes.
+
+Spikes of a population in one step are kept as *segments*: the units of segment ``c`` are
+``spk[seg_lo[c] : seg_lo[c] + seg_cnt[c]]``. A neuron population has one segment per update
+chunk (one per thread), a source has one segment into its event list. Every kernel here
+walks segments in order, so the order of work, and so every floating-point sum, is the same
+for any number of threads.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True)
+def compact(spiked, lo, hi, spk):
+    """Write the indices i in [lo, hi) with spiked[i] != 0 to spk[lo:], return their count.
+
+    Scans eight flags at a time (spikes are rare, so most words are zero).
+    """
+    n = lo
+    i = lo
+    head = min(hi, (lo + 7) // 8 * 8)
+    while i < head:
+        if spiked[i]:
+            spk[n] = i
+            n += 1
+        i += 1
+    words = spiked.view(np.uint64)
+    w_end = hi // 8
+    for w in range(i // 8, w_end):
+        if words[w] != 0:
+            for j in range(8 * w, 8 * w + 8):
+                if spiked[j]:
+                    spk[n] = j
+                    n += 1
+    for j in range(max(i, 8 * w_end), hi):
+        if spiked[j]:
+            spk[n] = j
+            n += 1
+    return n - lo
+
+
+@njit(cache=True)
+def deliver(spk, seg_lo, seg_cnt, bounds, col, post, weight, delay, ring, port, slot):
+    """Add the weights of all synapses of the spiking units into the target ring buffer.
+
+    A synapse with delay ``d`` (steps) of a unit that fired in step k lands in ring slot
+    ``(k + d) mod L``, where ``slot = k mod L`` and ``L = ring.shape[0] > max delay``. Only
+    the synapses ``bounds[i, col] : bounds[i, col + 1]`` of row i are walked: with one column
+    pair per thread the threads write disjoint target ranges.
+    """
+    L = ring.shape[0]
+    w_shared = weight.size == 1
+    w0 = weight[0]
+    if delay.size == 1:
+        s = slot + delay[0]
+        if s >= L:
+            s -= L
+        r = ring[s, port]
+        for c in range(seg_cnt.size):
+            for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
+                i = spk[j]
+                if w_shared:
+                    for k in range(bounds[i, col], bounds[i, col + 1]):
+                        r[post[k]] += w0
+                else:
+                    for k in range(bounds[i, col], bounds[i, col + 1]):
+                        r[post[k]] += weight[k]
+    else:
+        for c in range(seg_cnt.size):
+            for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
+                i = spk[j]
+                for k in range(bounds[i, col], bounds[i, col + 1]):
+                    s = slot + delay[k]
+                    if s >= L:
+                        s -= L
+                    ring[s, port, post[k]] += w0 if w_shared else weight[k]
+
+
+@njit(cache=True)
+def record_spikes(spk, seg_lo, seg_cnt, stamp, buf_t, buf_i, fill):
+    """Append (stamp, unit) for every spike of this step; fill[0] is the buffer's fill."""
+    n = fill[0]
+    for c in range(seg_cnt.size):
+        for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
+            buf_t[n] = stamp
+            buf_i[n] = spk[j]
+            n += 1
+    fill[0] = n
+
+
+@njit(cache=True)
+def record_state(row, idx, buf, fill):
+    """Copy row[idx] into the next line of buf."""
+    n = fill[0]
+    for j in range(idx.size):
+        buf[n, j] = row[idx[j]]
+    fill[0] = n + 1
+
+
+@njit(cache=True)
+def apply_currents(k, steps, delta, idx, pos, i_ext):
+    """Apply every current change scheduled up to step k (pos[0]: next change)."""
+    p = pos[0]
+    while p < steps.size and steps[p] <= k:
+        d = delta[p]
+        for j in range(idx.size):
+            i_ext[idx[j]] += d
+        p += 1
+    pos[0] = p
+
+
+@njit(cache=True)
+def row_bounds(indptr, post, cuts):
+    """bounds[i, t] = first synapse of row i whose target is >= cuts[t] (targets sorted)."""
+    n_pre = indptr.size - 1
+    nc = cuts.size
+    bounds = np.empty((n_pre, nc), np.int64)
+    for i in range(n_pre):
+        k = indptr[i]
+        end = indptr[i + 1]
+        for t in range(nc):
+            while k < end and post[k] < cuts[t]:
+                k += 1
+            bounds[i, t] = k
+        bounds[i, nc - 1] = end
+    return bounds
