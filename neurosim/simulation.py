@@ -64,10 +64,10 @@ class Simulation:
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
                 cp.spk = np.zeros(pop.size, np.int32)
-                cuts = [min(pop.size, round(pop.size * c / threads / 8) * 8)
-                        for c in range(threads + 1)]
-                cp.chunks = np.array(sorted(set(cuts)), np.int64)
-                cp.chunks[-1] = pop.size
+                # one update chunk per thread; inner boundaries on multiples of 8 units
+                inner = {min(pop.size, round(pop.size * c / threads / 8) * 8)
+                         for c in range(1, threads)}
+                cp.chunks = np.array(sorted(inner - {0, pop.size} | {0, pop.size}), np.int64)
                 cp.cnt = np.zeros(cp.chunks.size - 1, np.int64)
                 cp.max_delay = 1
             else:

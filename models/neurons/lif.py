@@ -57,16 +57,16 @@ _COMMON = (
 
 
 def propagator_32(tau_syn: float, tau_m: float, c_m: float, h: float) -> float:
-    """Exact weight of an exponential synaptic current on V over one step.
+    """Exact weight of an exponential synaptic current on V over one step (pF, ms -> mV/pA).
 
-    ``tau_syn tau_m / (C_m (tau_m - tau_syn)) (exp(-h/tau_m) - exp(-h/tau_syn))``, evaluated
-    with expm1 to stay accurate as tau_syn -> tau_m, where it tends to ``h/C_m exp(-h/tau_m)``.
+    ``tau_syn tau_m / (C_m (tau_m - tau_syn)) (exp(-h/tau_m) - exp(-h/tau_syn))``, rewritten
+    without cancellation as ``h/C_m exp(-h/tau_m) expm1(x)/x`` with
+    ``x = h (tau_syn - tau_m) / (tau_m tau_syn)``; it tends to ``h/C_m exp(-h/tau_m)`` as
+    tau_syn -> tau_m and stays accurate to round-off arbitrarily close to that limit.
     """
-    if tau_syn == tau_m:
-        return h / c_m * math.exp(-h / tau_m)
-    # exp(-h/tau_m) - exp(-h/tau_syn) = exp(-h/tau_m) * (1 - exp(h/tau_m - h/tau_syn))
-    diff = -math.exp(-h / tau_m) * math.expm1(h / tau_m - h / tau_syn)
-    return tau_syn * tau_m / (c_m * (tau_m - tau_syn)) * diff
+    x = h * (tau_syn - tau_m) / (tau_m * tau_syn)
+    ratio = 1.0 if x == 0.0 else math.expm1(x) / x
+    return h / c_m * math.exp(-h / tau_m) * ratio
 
 
 # ---------------------------------------------------------------------------------- psc_exp
