@@ -114,6 +114,8 @@ class Simulation:
                                                     row=row, fill=np.zeros(1, np.int64),
                                                     out_k=[], out_v=[])
             st.state_mons.append((cp.index, row))
+        # threads pay only where there is per-unit or per-synapse work to split
+        st.parallel = threads > 1 and bool(st.projs or any(p[0] == "neurons" for p in st.pops))
         self.structure = st
         self.build_time = time.perf_counter() - t0
         t1 = time.perf_counter()
