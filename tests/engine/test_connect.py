@@ -80,7 +80,8 @@ def test_explicit_arrays_keep_weight_order():
     csr = _build(ns.arrays(pre, post), 4, 3, weight=w, delay=d)
     got = {(int(a), int(b)): (x, y) for a, b, x, y in
            zip(csr.pre(), csr.post, csr.weights(), csr.delays(), strict=True)}
-    want = {(int(a), int(b)): (x, round(y / DT)) for a, b, x, y in zip(pre, post, w, d, strict=True)}
+    want = {(int(a), int(b)): (x, round(y / DT))
+            for a, b, x, y in zip(pre, post, w, d, strict=True)}
     assert got == want
 
 

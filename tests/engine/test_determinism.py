@@ -13,7 +13,8 @@ def _spikes(sim):
 
 
 def _same(a, b):
-    return all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1]) for x, y in zip(a, b, strict=True))
+    return all(np.array_equal(x[0], y[0]) and np.array_equal(x[1], y[1])
+               for x, y in zip(a, b, strict=True))
 
 
 def test_same_seed_same_spikes_and_threads_agree():
