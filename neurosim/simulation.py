@@ -28,6 +28,17 @@ from .population import Population
 from .units import is_multiple, to_steps
 
 _SPIKE_BUF = 1 << 16
+#: below these sizes a population or projection is not split between threads: starting a
+#: parallel region costs ~5-20 us, more than a step of a small population takes
+MIN_UNITS_PER_THREAD = 8192
+MIN_SYNAPSES_PER_THREAD = 1 << 18
+
+
+def _split(n: int, parts: int, multiple: int = 1) -> np.ndarray:
+    """Boundaries 0 = b0 < b1 < ... = n of ``parts`` near-equal ranges (inner ones rounded to
+    a multiple of ``multiple``)."""
+    inner = {round(n * c / parts / multiple) * multiple for c in range(1, parts)}
+    return np.array(sorted((inner - {0, n}) | {0, n}), np.int64)
 
 
 class _Pop:
@@ -64,10 +75,8 @@ class Simulation:
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
                 cp.spk = np.zeros(pop.size, np.int32)
-                # one update chunk per thread; inner boundaries on multiples of 8 units
-                inner = {min(pop.size, round(pop.size * c / threads / 8) * 8)
-                         for c in range(1, threads)}
-                cp.chunks = np.array(sorted(inner - {0, pop.size} | {0, pop.size}), np.int64)
+                parts = threads if pop.size >= threads * MIN_UNITS_PER_THREAD else 1
+                cp.chunks = _split(pop.size, parts, multiple=8)
                 cp.cnt = np.zeros(cp.chunks.size - 1, np.int64)
                 cp.max_delay = 1
             else:
@@ -81,7 +90,7 @@ class Simulation:
         for proj in net.projections.values():
             pre, post = self._pops[proj.pre], self._pops[proj.post]
             csr = proj.build(pre.pop.size, post.pop.size, rng_build, dt)
-            cuts = np.array([post.pop.size * c // threads for c in range(threads + 1)], np.int64)
+            cuts = _split(post.pop.size, threads if csr.nnz >= MIN_SYNAPSES_PER_THREAD else 1)
             bounds = row_bounds(csr.indptr, csr.post, cuts)
             port = post.pop.spec.ports.index(proj.port)
             post.max_delay = max(post.max_delay, csr.max_delay)
@@ -114,8 +123,10 @@ class Simulation:
                                                     row=row, fill=np.zeros(1, np.int64),
                                                     out_k=[], out_v=[])
             st.state_mons.append((cp.index, row))
-        # threads pay only where there is per-unit or per-synapse work to split
-        st.parallel = threads > 1 and bool(st.projs or any(p[0] == "neurons" for p in st.pops))
+        # threads pay only where some population or projection was split between them
+        st.parallel = threads > 1 and (
+            any(cp.chunks.size > 2 for cp in self._pops.values() if cp.is_neuron)
+            or any(b.shape[1] > 2 for _, _, b in self._projs))
         self.structure = st
         self.build_time = time.perf_counter() - t0
         t1 = time.perf_counter()
@@ -167,7 +178,7 @@ class Simulation:
         done = 0
         while done < n:
             args = self._args(ptrs, done)
-            r = self._run_chunk(self.k, n - done, *args)
+            r = self._run_chunk(self.k, n - done, self.threads, *args)
             self.k += r
             done += r
             self._flush_spikes()
