@@ -27,12 +27,13 @@ def _relay_net(rng, n_src, delays_steps, threads_chunk=None):
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("chunk", [100.0, 1.7])
-def test_heterogeneous_delays_arrive_exactly(threads, chunk):
+def test_heterogeneous_delays_arrive_exactly(threads, chunk, force_split):
     rng = np.random.default_rng(0)
     n = 300
     d = rng.integers(1, 250, size=n)  # ring of 250 slots wraps many times
     net, stamps = _relay_net(rng, n, d)
     sim = net.compile(dt=DT, threads=threads)
+    assert sim.structure.parallel == (threads > 1)
     sim.run(80.0, chunk=chunk)
     st, ids = sim.spike_steps("relay")
     order = np.argsort(ids)

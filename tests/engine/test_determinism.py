@@ -17,10 +17,11 @@ def _same(a, b):
                for x, y in zip(a, b, strict=True))
 
 
-def test_same_seed_same_spikes_and_threads_agree():
+def test_same_seed_same_spikes_and_threads_agree(force_split):
     runs = []
     for threads in (1, 1, 2):
         sim = cuba.build(2000, seed=7).compile(dt=0.1, threads=threads)
+        assert sim.structure.parallel == (threads > 1)
         sim.run(300.0)
         runs.append(_spikes(sim))
     assert sum(len(s[0]) for s in runs[0]) > 1000
@@ -43,7 +44,7 @@ def test_chunking_does_not_change_results():
     assert _same(_spikes(a), _spikes(b)) and _same(_spikes(a), _spikes(c))
 
 
-def test_poisson_is_seeded_and_has_right_rate():
+def test_poisson_is_seeded_and_has_right_rate(force_split):
     def run(seed, threads=1):
         net = ns.Network(seed=seed)
         net.poisson("p", 500, rate=40.0)
@@ -84,6 +85,12 @@ def test_values_never_recompile():
     assert s3.structure.key() != s1.structure.key()
 
 
+def test_small_networks_stay_serial_with_threads():
+    """Below the split sizes a threaded compile runs the serial loop (no region overhead)."""
+    sim = cuba.build(1000, seed=1).compile(threads=2)
+    assert not sim.structure.parallel and "prange(n_threads)" not in sim.source
+
+
 def test_set_params_changes_dynamics_without_recompiling():
     net = ns.Network(seed=0)
     net.population("a", "iaf_psc_exp", 1, I_e=400.0)
@@ -109,7 +116,7 @@ def test_generated_loop_is_cached_on_disk(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-def test_state_get_set(threads):
+def test_state_get_set(threads, force_split):
     net = ns.Network(seed=0)
     net.population("a", "iaf_psc_delta", 4)
     sim = net.compile(dt=0.1, threads=threads)
