@@ -13,4 +13,4 @@ def test_readme_tour_runs():
     exec(compile(blocks[0], "README.md", "exec"), scope)
     sim = scope["sim"]
     assert sim.t == 1500.0
-    assert scope["t"].size > 100 and scope["v"].shape == (100, 3)
+    assert scope["t"].size > 100 and scope["v"].shape == (1000, 3)
