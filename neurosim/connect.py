@@ -61,28 +61,51 @@ class FixedProbability:
             raise bad("fixed_prob", "p", self.p, "must be in [0, 1]")
 
     def pairs(self, n_pre, n_post, rng, same):
-        total = n_pre * n_post
-        if self.p == 0.0 or total == 0:
-            e = np.empty(0, np.int64)
-            return e, e
+        indptr, post = self.csr(n_pre, n_post, rng, same)
+        return np.repeat(np.arange(n_pre, dtype=np.int64), np.diff(indptr)), post
+
+    def csr(self, n_pre, n_post, rng, same):
+        """(indptr, post) directly, row block by row block: the only array of synapse length
+        ever allocated is the int32 ``post`` (4 bytes per synapse)."""
+        p = self.p
+        indptr = np.zeros(n_pre + 1, np.int64)
+        if p == 0.0 or n_pre * n_post == 0:
+            return indptr, np.empty(0, np.int32)
+        mean = n_pre * n_post * p
+        post = np.empty(int(mean + 6 * np.sqrt(mean) + 1024), np.int32)
+        fill = 0
+        rows = max(1, min(n_pre, int(2**17 / max(n_post * p, 1e-12))))  # ~2^17 synapses
+        for r0 in range(0, n_pre, rows):
+            r1 = min(n_pre, r0 + rows)
+            flat = self._flat(r1 - r0, n_post, rng)
+            pre_l, post_l = np.divmod(flat, n_post)
+            if same and not self.autapses:
+                keep = pre_l + r0 != post_l
+                pre_l, post_l = pre_l[keep], post_l[keep]
+            if fill + post_l.size > post.size:
+                post = np.resize(post, 2 * (fill + post_l.size))
+            post[fill:fill + post_l.size] = post_l
+            fill += post_l.size
+            indptr[r0 + 1:r1 + 1] = np.bincount(pre_l, minlength=r1 - r0)
+        np.cumsum(indptr, out=indptr)
+        return indptr, post[:fill].copy() if post.size - fill > 1024 + fill // 64 else post[:fill]
+
+    def _flat(self, n_rows, n_post, rng):
+        """Sorted flat indices (row * n_post + col) of the synapses of an n_rows x n_post block,
+        by geometric skipping: the gaps between successive synapses are Geometric(p)."""
+        total = n_rows * n_post
         if self.p == 1.0:
-            return AllToAll(self.autapses).pairs(n_pre, n_post, rng, same)
-        chunks = []
-        pos = -1
-        expected = total * self.p
+            return np.arange(total, dtype=np.int64)
+        chunks, pos, expected = [], -1, total * self.p
         while True:
             m = int(expected + 5.0 * np.sqrt(expected) + 100)
-            gaps = rng.geometric(self.p, size=m)
-            flat = pos + np.cumsum(gaps, dtype=np.int64)
+            flat = pos + np.cumsum(rng.geometric(self.p, size=m), dtype=np.int64)
             if flat[-1] >= total:
                 chunks.append(flat[flat < total])
-                break
+                return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
             chunks.append(flat)
             pos = int(flat[-1])
             expected = (total - pos) * self.p
-        flat = np.concatenate(chunks)
-        pre, post = np.divmod(flat, n_post)
-        return _drop_autapses(pre, post, same, self.autapses)
 
 
 def _fixed_degree(n_fixed, n_other, k, rng, multapses, same, autapses, name):

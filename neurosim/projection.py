@@ -78,16 +78,21 @@ class Projection:
 
     def build(self, n_pre: int, n_post: int, rng: np.random.Generator, dt: float) -> CSR:
         owner = f"Projection '{self.name}'"
-        pre, post = self.rule.pairs(n_pre, n_post, rng, self.pre == self.post)
-        nnz = pre.size
-        # sort by (pre, post) unless the rule already produced that order
-        key = pre * n_post + post
+        same = self.pre == self.post
         order = None
-        if nnz and np.any(key[1:] < key[:-1]):
-            order = np.argsort(key, kind="stable")
-            pre, post = pre[order], post[order]
-        indptr = np.zeros(n_pre + 1, np.int64)
-        np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+        if hasattr(self.rule, "csr"):  # the rule builds rows directly (sorted, lean)
+            indptr, post = self.rule.csr(n_pre, n_post, rng, same)
+        else:
+            pre, post = self.rule.pairs(n_pre, n_post, rng, same)
+            # sort by (pre, post) unless the rule already produced that order
+            step = (pre[1:] > pre[:-1]) | ((pre[1:] == pre[:-1]) & (post[1:] >= post[:-1]))
+            if not np.all(step):
+                order = np.lexsort((post, pre))
+                pre, post = pre[order], post[order]
+            indptr = np.zeros(n_pre + 1, np.int64)
+            np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+            del pre
+        nnz = post.size
 
         def values(v, what):
             if np.ndim(v) == 0 and not hasattr(v, "sample"):
@@ -113,4 +118,4 @@ class Projection:
             raise bad(owner, "delay", float(d_ms.max()), f"exceeds {MAX_DELAY_STEPS} steps")
         if d.size > 1 and np.all(d == d[0]):
             d = d[:1]
-        return CSR(indptr, post.astype(np.int32), w, d.astype(np.int32))
+        return CSR(indptr, post.astype(np.int32, copy=False), w, d.astype(np.int32))
