@@ -263,6 +263,26 @@ class Simulation:
         cp.pop.params = merged
         cp.coef[:] = cp.pop.spec.coefficients(owner, merged, self.dt)
 
+    def set_weights(self, name: str, weight) -> None:
+        """Replace the weights of projection ``name`` between runs (scalar: shared by all
+        synapses; array: one per synapse, in CSR order). Never recompiles."""
+        csr = self.projection(name)
+        w = np.asarray(weight, dtype=np.float64)
+        w = w.reshape(1) if w.ndim == 0 else w
+        if w.shape not in ((1,), (csr.nnz,)) or not np.all(np.isfinite(w)):
+            raise bad(f"Projection '{name}'", "weight", weight,
+                      f"must be finite, a scalar or one value per synapse ({csr.nnz})")
+        csr.weight = w.copy()
+
+    def set_rate(self, pop: str, rate) -> None:
+        """Change the rate (Hz) of Poisson input ``pop`` between runs."""
+        cp = self._pops.get(pop)
+        if cp is None or not hasattr(cp.pop, "rate"):
+            raise bad("Simulation", "pop", pop, "is not a Poisson input of this network")
+        new = type(cp.pop)(pop, cp.pop.size, rate)  # validates
+        new.check(self.dt)
+        cp.pop.rate = new.rate
+
     def projection(self, name: str):
         """The compiled CSR of projection ``name``."""
         for proj, csr, _ in self._projs:

@@ -124,3 +124,29 @@ def test_state_get_set(threads, force_split):
     sim.run(0.1)
     v = sim.get("a", "V_m")
     assert v[3] == -70.0 and v[0] < -60.0  # unit 3 fired and was reset
+
+
+def test_set_weights_and_rate_between_runs_without_recompiling():
+    net = ns.Network(seed=0)
+    net.poisson("p", 50, rate=20.0)
+    net.population("a", "iaf_psc_delta", 5)
+    net.connect("p", "a", ns.all_to_all(), weight=0.1, delay=1.0, name="drive")
+    net.spike_monitor("a")
+    net.spike_monitor("p")
+    sim = net.compile(dt=0.1)
+    fn = sim._run_chunk
+    sim.run(500.0)
+    quiet = sim.spikes("a")[0].size
+    sim.set_weights("drive", 3.0)
+    sim.run(500.0)
+    loud = sim.spikes("a")[0].size - quiet
+    assert quiet == 0 and loud > 50
+    n_in = sim.spikes("p")[0].size
+    sim.set_rate("p", 0.0)
+    sim.run(200.0)
+    assert sim.spikes("p")[0].size == n_in and sim._run_chunk is fn
+    sim.set_weights("drive", np.linspace(0, 1, sim.projection("drive").nnz))
+    with pytest.raises(ns.ConfigError, match="weight"):
+        sim.set_weights("drive", [1.0, 2.0])
+    with pytest.raises(ns.ConfigError, match="rate"):
+        sim.set_rate("p", -3.0)
