@@ -12,9 +12,9 @@ import argparse
 import time
 
 import numpy as np
-from neurosim.models.networks import cuba
 
 from neurosim.io.hdf5 import save
+from neurosim.models.networks import cuba
 
 
 def isi_cv(times: np.ndarray, ids: np.ndarray) -> float:
