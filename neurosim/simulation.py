@@ -152,17 +152,26 @@ class Simulation:
             raise bad("Simulation.run", "chunk", chunk, "must be > 0 (ms)")
         k_end = self.k + to_steps(duration, self.dt)
         chunk_steps = max(1, to_steps(chunk, self.dt))
+        if not self.structure.parallel:
+            # never touch Numba's thread pool for a serial loop: starting its OpenMP layer
+            # after NEST's wheel (which bundles its own libgomp) was imported makes a later
+            # nest.ResetKernel() crash
+            self._run_all(k_end, chunk_steps, progress)
+            return self
         old_threads = get_num_threads()
-        set_num_threads(min(self.threads, old_threads) if self.threads > 1 else old_threads)
+        set_num_threads(min(self.threads, old_threads))
         try:
-            while self.k < k_end:
-                n = min(chunk_steps, k_end - self.k)
-                self._run_steps(n)
-                if progress is not None:
-                    progress(self.t)
+            self._run_all(k_end, chunk_steps, progress)
         finally:
             set_num_threads(old_threads)
         return self
+
+    def _run_all(self, k_end, chunk_steps, progress):
+        while self.k < k_end:
+            n = min(chunk_steps, k_end - self.k)
+            self._run_steps(n)
+            if progress is not None:
+                progress(self.t)
 
     def _run_steps(self, n: int):
         ptrs = {}
