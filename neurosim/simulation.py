@@ -28,10 +28,9 @@ from .population import Population
 from .units import is_multiple, to_steps
 
 _SPIKE_BUF = 1 << 16
-#: below these sizes a population or projection is not split between threads: starting a
-#: parallel region costs ~5-20 us, more than a step of a small population takes
+#: below this size a population is not split between threads (nor are the projections onto
+#: it): starting a parallel region costs ~5-20 us, more than a step of a small population
 MIN_UNITS_PER_THREAD = 8192
-MIN_SYNAPSES_PER_THREAD = 1 << 18
 
 
 def _split(n: int, parts: int, multiple: int = 1) -> np.ndarray:
@@ -74,24 +73,23 @@ class Simulation:
                                                          pop.params, dt))
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
-                cp.spk = np.zeros(pop.size, np.int32)
+                cp.spk = np.zeros((2, pop.size), np.int32)  # by step parity
                 parts = threads if pop.size >= threads * MIN_UNITS_PER_THREAD else 1
                 cp.chunks = _split(pop.size, parts, multiple=8)
-                cp.cnt = np.zeros(cp.chunks.size - 1, np.int64)
+                cp.cnt = np.zeros((2, cp.chunks.size - 1), np.int64)
                 cp.max_delay = 1
             else:
                 st.pops.append(("source", "", ""))
                 if hasattr(pop, "prepare"):
                     pop.prepare(dt)
-                cp.lo = np.zeros(1, np.int64)
-                cp.cnt = np.zeros(1, np.int64)
+                cp.lo = np.zeros((2, 1), np.int64)
+                cp.cnt = np.zeros((2, 1), np.int64)
         # projections
         self._projs = []
         for proj in net.projections.values():
             pre, post = self._pops[proj.pre], self._pops[proj.post]
             csr = proj.build(pre.pop.size, post.pop.size, rng_build, dt)
-            cuts = _split(post.pop.size, threads if csr.nnz >= MIN_SYNAPSES_PER_THREAD else 1)
-            bounds = row_bounds(csr.indptr, csr.post, cuts)
+            bounds = row_bounds(csr.indptr, csr.post, post.chunks)  # thread t: targets of chunk t
             port = post.pop.spec.ports.index(proj.port)
             post.max_delay = max(post.max_delay, csr.max_delay)
             self._projs.append((proj, csr, bounds))
@@ -123,10 +121,9 @@ class Simulation:
                                                     row=row, fill=np.zeros(1, np.int64),
                                                     out_k=[], out_v=[])
             st.state_mons.append((cp.index, row))
-        # threads pay only where some population or projection was split between them
-        st.parallel = threads > 1 and (
-            any(cp.chunks.size > 2 for cp in self._pops.values() if cp.is_neuron)
-            or any(b.shape[1] > 2 for _, _, b in self._projs))
+        # threads pay only where some population was split between them
+        st.parallel = threads > 1 and any(cp.chunks.size > 2 for cp in self._pops.values()
+                                          if cp.is_neuron)
         self.structure = st
         self.build_time = time.perf_counter() - t0
         t1 = time.perf_counter()
