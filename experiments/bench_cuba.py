@@ -339,7 +339,22 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--workdir", default=str(Path.home() / ".cache" / "neurosim_bench"),
                     help="warm caches (Numba, neurosim, Cython, C++ projects) live here")
     ap.add_argument("--json", default=None, help="write the rows to this JSON file")
+    ap.add_argument("--report", nargs="+", default=None, metavar="JSON",
+                    help="run nothing: merge these JSON files (later rows replace earlier "
+                         "ones of the same tool, N, T), print the tables, write --json")
     args = ap.parse_args(argv)
+    if args.report:
+        merged = {}
+        for path in args.report:
+            for row in json.loads(Path(path).read_text()):
+                merged[(row["tool"], row["N"], row["T_bio_s"])] = row
+        rows = sorted(merged.values(), key=lambda r: (TOOLS.index(r["tool"]), r["N"],
+                                                      r["T_bio_s"]))
+        add_slopes(rows)
+        print_tables(rows)
+        if args.json:
+            Path(args.json).write_text(json.dumps(rows, indent=1) + "\n")
+        return rows
 
     tools = parse_list(args.tools, str)
     bad = [t for t in tools if t not in TOOLS]
