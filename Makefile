@@ -12,13 +12,13 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(PIN)
-	$(BIN)/pip install -q "numpy<2.4" -e ".[test,peers,cli]"
+	$(BIN)/pip install -q "numpy<2.4" -e ".[test,peers,cli,io]"
 	touch $@
 
 venv: $(BIN)/.installed
 
-run: $(BIN)/.installed        ## the main job: CUBA network, 4,000 neurons, 1 s
-	$(BIN)/python experiments/cuba.py --out results/cuba.h5
+run: $(BIN)/.installed        ## the main job: CUBA network, 4,000 neurons, 1 s -> HDF5 + PNG
+	$(BIN)/neurosim run cuba --out results/cuba.h5 --overwrite
 
 test: $(BIN)/.installed       ## the whole test suite + lint
 	$(BIN)/ruff check .

@@ -13,6 +13,7 @@ Quick start::
 
 __version__ = "0.1.0"
 
+from . import io  # noqa: E402
 from .connect import (  # noqa: E402
     all_to_all,
     arrays,
@@ -30,7 +31,7 @@ from .registry import register  # noqa: E402
 from .simulation import Simulation  # noqa: E402
 
 __all__ = [
-    "ConfigError", "LogNormal", "Network", "Normal", "Simulation", "Uniform", "all_to_all",
+    "ConfigError", "LogNormal", "io", "Network", "Normal", "Simulation", "Uniform", "all_to_all",
     "arrays", "fixed_indegree", "fixed_outdegree", "fixed_prob", "get_model", "model_names",
     "one_to_one", "register",
 ]

@@ -19,6 +19,26 @@ from .spec import NeuronSpec
 from .stimuli import CurrentStep, PoissonInput, SpikeTrain
 
 
+def _describe_value(v):
+    """A number, a distribution, or an array summarised (shape, min, mean, max)."""
+    if hasattr(v, "sample"):
+        return {"distribution": type(v).__name__, **{k: float(x) for k, x in vars(v).items()}}
+    arr = np.asarray(v)
+    if arr.ndim == 0 or (arr.size and np.all(arr == arr.flat[0])):  # uniform: one number
+        return arr.flat[0].item() if arr.size else float(arr)
+    if arr.size <= 16:
+        return arr.tolist()
+    return {"array": list(arr.shape), "min": float(arr.min()), "mean": float(arr.mean()),
+            "max": float(arr.max())}
+
+
+def _describe_rule(rule) -> dict:
+    out = {"type": type(rule).__name__}
+    for k, x in vars(rule).items():
+        out[k] = _describe_value(x) if isinstance(x, np.ndarray) else x
+    return out
+
+
 @dataclass(frozen=True)
 class SpikeMonitorSpec:
     pop: str
@@ -116,6 +136,38 @@ class Network:
     @staticmethod
     def _name(pop) -> str:
         return pop if isinstance(pop, str) else pop.name
+
+    # ------------------------------------------------------------------------- describing
+    def describe(self) -> dict:
+        """Everything the network is made of, as JSON-ready data (stored in result files):
+        every population with its model, size, parameters (value and unit) and initial
+        values, every projection, stimulus and monitor."""
+        pops = {}
+        for name, pop in self.pops.items():
+            if isinstance(pop, Population):
+                pops[name] = dict(
+                    kind="neurons", model=pop.spec.name, size=pop.size,
+                    params={k: {"value": v, "unit": pop.spec.param(k).unit}
+                            for k, v in pop.params.items()},
+                    init={k: _describe_value(v) for k, v in pop.init.items()})
+            elif isinstance(pop, PoissonInput):
+                pops[name] = dict(kind="poisson", size=pop.size, rate_Hz=_describe_value(pop.rate))
+            else:
+                pops[name] = dict(kind="spike_train", size=pop.size, n_spikes=int(pop.times.size))
+        projs = {name: dict(pre=p.pre, post=p.post, port=p.port,
+                            rule=_describe_rule(p.rule), weight=_describe_value(p.weight),
+                            delay_ms=_describe_value(p.delay))
+                 for name, p in self.projections.items()}
+        return dict(
+            seed=self.seed, populations=pops, projections=projs,
+            currents=[dict(target=c.target, times_ms=c.times.tolist(),
+                           amplitudes_pA=c.amplitudes.tolist(),
+                           indices=None if c.indices is None else _describe_value(c.indices))
+                      for c in self.currents],
+            spike_monitors=[m.pop for m in self.spike_monitors],
+            state_monitors=[dict(pop=m.pop, var=m.var, every=m.every,
+                                 indices=None if m.indices is None else
+                                 _describe_value(m.indices)) for m in self.state_monitors])
 
     # --------------------------------------------------------------------------- checking
     def validate(self, dt: float) -> None:

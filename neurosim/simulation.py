@@ -23,12 +23,14 @@ Poisson events for the chunk and collect monitor buffers.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import numpy as np
 from numba import get_num_threads, set_num_threads
 
 from . import codegen
 from .errors import bad
+from .io import load
 from .kernels.engine import row_bounds
 from .population import Population
 from .units import is_multiple, to_steps
@@ -63,7 +65,7 @@ class Simulation:
         self.seed = net.seed if net.seed is not None else int(np.random.SeedSequence().entropy
                                                               % (1 << 63))
         ss = np.random.SeedSequence(self.seed)
-        rng_build, rng_init, self._rng_run = (np.random.default_rng(s) for s in ss.spawn(3))
+        rng_build, rng_init = (np.random.default_rng(s) for s in ss.spawn(2))
         self.k = 0
         self.network = net
         st = codegen.Structure(parallel=threads > 1)
@@ -131,6 +133,7 @@ class Simulation:
         st.parallel = threads > 1 and any(cp.chunks.size > 2 for cp in self._pops.values()
                                           if cp.is_neuron)
         self.structure = st
+        self._recorder = None
         self.build_time = time.perf_counter() - t0
         t1 = time.perf_counter()
         self._run_chunk, self.source = codegen.load(st)
@@ -173,14 +176,33 @@ class Simulation:
         while self.k < k_end:
             n = min(chunk_steps, k_end - self.k)
             self._run_steps(n)
+            if self._recorder is not None:
+                self._recorder.after_chunk()
             if progress is not None:
                 progress(self.t)
+
+    def record(self, path, **options):
+        """Stream every monitor into the HDF5 file ``path`` from now on (see
+        :class:`neurosim.io.hdf5.Recorder` for the options). Use as a context manager::
+
+            with sim.record("run.h5", flush_every=500.0):
+                sim.run(10_000.0)
+        """
+        from .io.hdf5 import Recorder
+
+        if self._recorder is not None:
+            raise bad("Simulation.record", "path", str(path),
+                      f"cannot start: already recording to {self._recorder.path}")
+        self._flush_spikes()
+        self._recorder = Recorder(self, path, **options)
+        return self._recorder
 
     def _run_steps(self, n: int):
         ptrs = {}
         for cp in self._pops.values():
             if not cp.is_neuron:
-                ptrs[cp.name], cp.ev = cp.pop.events(self.k, n, self.dt, self._rng_run)
+                key = (self.seed, 2, cp.index)  # Poisson blocks: see PoissonInput.events
+                ptrs[cp.name], cp.ev = cp.pop.events(self.k, n, self.dt, key)
         for m in self._state_mons.values():
             first = (self.k // m["every"] + 1) * m["every"]  # first stamp > k divisible
             rows = max(0, (self.k + n - first) // m["every"] + 1) if first <= self.k + n else 0
@@ -194,10 +216,14 @@ class Simulation:
             self.k += r
             done += r
             self._flush_spikes()
-        for m in self._state_mons.values():
+        for key, m in self._state_mons.items():
             rows = m["fill"][0]
-            m["out_v"].append(m["buf"][:rows].copy())
-            m["out_k"].append(m["first"] + m["every"] * np.arange(rows, dtype=np.int64))
+            stamps = m["first"] + m["every"] * np.arange(rows, dtype=np.int64)
+            if self._recorder is not None:
+                self._recorder.write_state(*key, stamps, m["buf"][:rows])
+            else:
+                m["out_v"].append(m["buf"][:rows].copy())
+                m["out_k"].append(stamps)
 
     def _args(self, ptrs, offset):
         a = []
@@ -217,23 +243,49 @@ class Simulation:
         return a
 
     def _flush_spikes(self):
-        for m in self._spike_mons.values():
+        for pop, m in self._spike_mons.items():
             n = m["fill"][0]
             if n:
-                m["out_t"].append(m["t"][:n].copy())
-                m["out_i"].append(m["i"][:n].copy())
+                if self._recorder is not None:
+                    self._recorder.write_spikes(pop, m["t"][:n], m["i"][:n])
+                else:
+                    m["out_t"].append(m["t"][:n].copy())
+                    m["out_i"].append(m["i"][:n].copy())
                 m["fill"][0] = 0
 
     # ---------------------------------------------------------------------------- results
     def spike_steps(self, pop: str) -> tuple[np.ndarray, np.ndarray]:
-        """(stamps, units) of every recorded spike of ``pop``; time = stamp * dt."""
+        """(stamps, units) of every recorded spike of ``pop``; time = stamp * dt.
+
+        What went to a result file (``record``) is read back from it.
+        """
         m = self._monitor(self._spike_mons, pop, "spike monitor")
-        for k in ("out_t", "out_i"):
-            if len(m[k]) > 1:
-                m[k] = [np.concatenate(m[k])]
-        if not m["out_t"]:
+        parts_t, parts_i = [], []
+        for t, i in zip(m["out_t"], m["out_i"], strict=True):
+            if isinstance(t, Path):  # a closed recording
+                t, i = load(t).spike_steps(pop)
+            parts_t.append(t)
+            parts_i.append(i.astype(np.int32, copy=False))
+        if self._recorder is not None:
+            t, i = self._recorder.spike_steps(pop)
+            parts_t.append(t)
+            parts_i.append(i)
+        if not parts_t:
             return np.empty(0, np.int64), np.empty(0, np.int32)
-        return m["out_t"][0], m["out_i"][0]
+        t, i = np.concatenate(parts_t), np.concatenate(parts_i)
+        if self._recorder is None and not any(isinstance(x, Path) for x in m["out_t"]):
+            m["out_t"], m["out_i"] = [t], [i]
+        return t, i
+
+    def _recording_closed(self, path: Path) -> None:
+        """Monitors remember a closed recording's file as the source of that stretch."""
+        self._recorder = None
+        for m in self._spike_mons.values():
+            m["out_t"].append(path)
+            m["out_i"].append(path)
+        for m in self._state_mons.values():
+            m["out_k"].append(path)
+            m["out_v"].append(path)
 
     def spikes(self, pop: str) -> tuple[np.ndarray, np.ndarray]:
         """(times in ms, units) of every recorded spike of ``pop``, in time order."""
@@ -243,9 +295,20 @@ class Simulation:
     def state(self, pop: str, var: str) -> tuple[np.ndarray, np.ndarray]:
         """(times in ms, values of shape (n_times, n_units)) recorded by a state monitor."""
         m = self._monitor(self._state_mons, (pop, var), "state monitor")
-        if not m["out_v"]:
+        ks, vs = [], []
+        for k, v in zip(m["out_k"], m["out_v"], strict=True):
+            if isinstance(k, Path):  # a closed recording
+                t, v = load(k).state(pop, var)
+                k = np.rint(t / self.dt).astype(np.int64)
+            ks.append(k)
+            vs.append(v)
+        if self._recorder is not None:
+            k, v = self._recorder.state_steps(pop, var)
+            ks.append(k)
+            vs.append(v)
+        if not vs:
             return np.empty(0), np.empty((0, m["idx"].size))
-        return (np.concatenate(m["out_k"]) * self.dt, np.concatenate(m["out_v"]))
+        return np.concatenate(ks) * self.dt, np.concatenate(vs)
 
     @staticmethod
     def _monitor(mons, key, what):
@@ -291,9 +354,13 @@ class Simulation:
         cp = self._pops.get(pop)
         if cp is None or not hasattr(cp.pop, "rate"):
             raise bad("Simulation", "pop", pop, "is not a Poisson input of this network")
-        new = type(cp.pop)(pop, cp.pop.size, rate)  # validates
-        new.check(self.dt)
-        cp.pop.rate = new.rate
+        old = cp.pop.rate
+        cp.pop.set_rate(rate)
+        try:
+            cp.pop.check(self.dt)
+        except Exception:
+            cp.pop.set_rate(old)
+            raise
 
     def projection(self, name: str):
         """The compiled CSR of projection ``name``."""

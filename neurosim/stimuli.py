@@ -54,23 +54,50 @@ class PoissonInput:
             raise bad(f"PoissonInput '{self.name}'", "rate", float(self.rate.max()),
                       f"exceeds one spike per step at dt = {dt} ms")
 
-    def events(self, k0: int, n_steps: int, dt: float, rng: np.random.Generator):
-        """The events of steps k0 .. k0 + n_steps - 1 (memoryless: chunks are independent)."""
+    #: steps per block of events; each block has its own seeded generator
+    BLOCK = 1024
+
+    def events(self, k0: int, n_steps: int, dt: float, key: tuple[int, ...]):
+        """The events of steps k0 .. k0 + n_steps - 1.
+
+        Events are drawn in fixed blocks of ``BLOCK`` steps, block b from a generator seeded
+        with ``(*key, b)``, so the spikes do not depend on how a run is cut into calls.
+        """
+        parts_s, parts_i = [], []
+        for b in range(k0 // self.BLOCK, (k0 + n_steps - 1) // self.BLOCK + 1):
+            steps, idx = self._block(b, dt, key)
+            steps = steps + (b * self.BLOCK - k0)
+            sel = (steps >= 0) & (steps < n_steps)
+            parts_s.append(steps[sel])
+            parts_i.append(idx[sel])
+        steps, idx = np.concatenate(parts_s), np.concatenate(parts_i)
+        order = np.argsort(steps, kind="stable")
+        return _csr_by_step(steps[order], idx[order], n_steps)
+
+    def _block(self, b: int, dt: float, key):
+        cached = getattr(self, "_cache", None)
+        if cached is not None and cached[0] == (b, dt, key):
+            return cached[1]
+        rng = np.random.default_rng(np.random.SeedSequence([*key, b]))
         p = self.rate * dt * 1e-3
         units = np.flatnonzero(p > 0)
-        steps_l, idx_l = [], []
+        steps_l, idx_l = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
         if units.size:
             pos = rng.geometric(p[units]) - 1
             while units.size:
-                alive = pos < n_steps
+                alive = pos < self.BLOCK
                 units, pos = units[alive], pos[alive]
                 steps_l.append(pos)
                 idx_l.append(units)
                 pos = pos + rng.geometric(p[units])
-        steps = np.concatenate(steps_l) if steps_l else np.empty(0, np.int64)
-        idx = np.concatenate(idx_l) if idx_l else np.empty(0, np.int64)
-        order = np.argsort(steps, kind="stable")
-        return _csr_by_step(steps[order], idx[order], n_steps)
+        out = np.concatenate(steps_l), np.concatenate(idx_l)
+        self._cache = ((b, dt, key), out)
+        return out
+
+    def set_rate(self, rate) -> None:
+        """Validate and set a new rate (takes effect from the next run)."""
+        self.rate = PoissonInput(self.name, self.size, rate).rate
+        self._cache = None
 
 
 class SpikeTrain:
@@ -103,7 +130,7 @@ class SpikeTrain:
         order = np.argsort(steps, kind="stable")
         self._steps, self._idx = steps[order], self.indices[order]
 
-    def events(self, k0: int, n_steps: int, dt: float, rng):
+    def events(self, k0: int, n_steps: int, dt: float, key):
         lo, hi = np.searchsorted(self._steps, [k0, k0 + n_steps])
         return _csr_by_step(self._steps[lo:hi] - k0, self._idx[lo:hi], n_steps)
 

@@ -16,25 +16,34 @@ Every synapse has a delay of one step (0.1 ms at the default dt), as in the NEST
 
 from __future__ import annotations
 
-from neurosim import Network, Uniform, fixed_prob
+from neurosim import ConfigError, Network, Uniform, fixed_prob
 
 C_M = 250.0
 TAU_M = 20.0
 W_EXC_MV, W_INH_MV = 1.62, -9.0
 
-PARAMS = dict(C_m=C_M, tau_m=TAU_M, tau_syn_ex=5.0, tau_syn_in=10.0, t_ref=5.0,
+NEURON = dict(C_m=C_M, tau_m=TAU_M, tau_syn_ex=5.0, tau_syn_in=10.0, t_ref=5.0,
               E_L=-49.0, V_th=-50.0, V_reset=-60.0)
 
+#: the experiment protocol of ``neurosim run`` (see neurosim.cli): defaults of build()
+PARAMS = dict(n=4000, in_degree=80.0, delay=0.1)
+DURATION = 1000.0
 
-def build(n: int = 4000, seed: int | None = 1, p: float | None = None,
+
+def build(n: int = 4000, seed: int | None = 1, in_degree: float = 80.0,
           delay: float = 0.1, record: bool = True) -> Network:
-    """The CUBA network of ``n`` neurons (populations ``exc`` and ``inh``)."""
-    p = 80.0 / n if p is None else p
+    """The CUBA network of ``n`` neurons (populations ``exc`` and ``inh``), Bernoulli
+    connectivity with p = in_degree / n."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 2:
+        raise ConfigError(f"cuba: parameter 'n' = {n!r} must be an integer >= 2")
+    if not 0 < in_degree <= n:
+        raise ConfigError(f"cuba: parameter 'in_degree' = {in_degree!r} must be in (0, n]")
+    p = in_degree / n
     n_exc = int(round(0.8 * n))
     net = Network(seed=seed)
-    v0 = Uniform(PARAMS["V_reset"], PARAMS["V_th"])
-    net.population("exc", "iaf_psc_exp", n_exc, V_m=v0, **PARAMS)
-    net.population("inh", "iaf_psc_exp", n - n_exc, V_m=v0, **PARAMS)
+    v0 = Uniform(NEURON["V_reset"], NEURON["V_th"])
+    net.population("exc", "iaf_psc_exp", n_exc, V_m=v0, **NEURON)
+    net.population("inh", "iaf_psc_exp", n - n_exc, V_m=v0, **NEURON)
     w_exc = W_EXC_MV * C_M / TAU_M
     w_inh = W_INH_MV * C_M / TAU_M
     for pre, w, port in (("exc", w_exc, "exc"), ("inh", w_inh, "inh")):
