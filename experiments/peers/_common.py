@@ -51,6 +51,9 @@ def parser(description: str) -> argparse.ArgumentParser:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--delay", type=float, default=0.1, help="synaptic delay, ms")
+    ap.add_argument("--record", choices=("memory", "none", "file"), default="memory",
+                    help="spikes: kept in memory (default), not recorded, or written to --out")
+    ap.add_argument("--out", default=None, help="result file for --record file")
     return ap
 
 
