@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # torch first and pinned (a plain `torch` requirement pulls a multi-GB CUDA build);
 # numpy<2.4 because brian2 2.9 (the newest for Python 3.11) does not import with numpy 2.4.
+# spikingjelly goes in with --no-deps: its torchvision/torchaudio requirement would replace the
+# CPU torch with a CUDA build (its core needs only torch and loguru, from the bridges extra).
 PIN := torch==2.13.0 "numpy<2.4"
 
 .PHONY: run test bench lint clean venv
@@ -12,7 +14,8 @@ $(BIN)/.installed: setup.cfg pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q $(PIN)
-	$(BIN)/pip install -q "numpy<2.4" -e ".[test,peers,cli,io]"
+	$(BIN)/pip install -q "numpy<2.4" -e ".[test,peers,cli,io,torch,bridges]"
+	$(BIN)/pip install -q --no-deps spikingjelly==2.0.0
 	touch $@
 
 venv: $(BIN)/.installed
