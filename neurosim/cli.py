@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
 import sys
 import time
 from pathlib import Path
@@ -236,9 +237,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .io.hdf5 import RecordingError
+
     args = parser().parse_args(argv)
     try:
         return args.fn(args)
+    except RecordingError as e:  # e.g. disk full: report, then skip HDF5's teardown (see hdf5)
+        print(f"neurosim {args.command}: error: {e}", file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(2)
     except (UsageError, ConfigError, KeyError, OSError) as e:
         msg = e.args[0] if isinstance(e, KeyError) and e.args else e
         print(f"neurosim {args.command}: error: {msg}", file=sys.stderr)

@@ -33,7 +33,11 @@ with SIGKILL leaves a file that opens and holds everything up to the last flush,
 
 Writing never clobbers: an existing file is refused unless ``overwrite=True``; then the new
 recording goes to ``<path>.partial`` and replaces the old file only when it closes, so a full
-disk or a crash leaves the earlier file intact.
+disk or a crash leaves the earlier file intact. A failed write (disk full) raises
+:class:`RecordingError` at once and stops the recording (a ``.partial`` file is removed); the
+simulation itself can go on. Known limitation: HDF5 cannot close a file whose metadata it
+could not write, and its library teardown may then crash the process at exit; the command
+line therefore ends such a run with ``os._exit(2)`` after printing the error.
 """
 
 from __future__ import annotations
@@ -244,10 +248,37 @@ class Recorder:
         self._guard(self.f.flush)  # ... then the claim that it is there
 
     def _guard(self, fn, *args):
+        if self.closed:
+            raise RecordingError(f"Recorder: '{self._file_path}' is closed")
         try:
             fn(*args)
-        except OSError as e:
-            raise RecordingError(f"Recorder: writing '{self._file_path}' failed: {e}") from e
+            return
+        except (OSError, RuntimeError) as e:  # h5py reports failed flushes as RuntimeError
+            why = str(e).splitlines()[0]
+        # outside the handler, so that h5py's exception and its frames (which hold dataset
+        # handles) are gone before the file is closed
+        self._fail()
+        raise RecordingError(f"Recorder: writing '{self._file_path}' failed: {why}"
+                             + (f"; '{self._target}' was left as it was"
+                                if self._file_path != self._target else ""))
+
+    def _fail(self):
+        """After a failed write (disk full, ...): stop writing, never touch the file again
+        except to drop a ``.partial`` one; the simulation keeps running without recorder."""
+        self.closed = True
+        # drop every dataset handle before the file: HDF5 crashes at exit when handles into a
+        # file whose writes failed are released after it
+        for pair in (*self._spikes.values(), *self._state.values(), *self._wseries.values()):
+            for series in pair:
+                series.ds = None
+        self._status = self._t_flushed = None
+        try:
+            self.f.close()
+        except Exception:  # noqa: BLE001 - the file is already broken; closing is best effort
+            pass
+        self._cleanup_partial()
+        if getattr(self.sim, "_recorder", None) is self:
+            self.sim._recorder = None
 
     def add_array(self, name: str, data) -> None:
         """Store a user array as ``/arrays/<name>`` when the recording closes."""
@@ -270,23 +301,22 @@ class Recorder:
         if self.closed:
             return self._target
         code = {v: k for k, v in STATUS.items()}[status]
-        try:
-            self.flush()
-            self._status[()] = code
-            self.f.close()
-            with h5py.File(self._file_path, "r+") as f:
-                f.attrs.update(finished=_now(), t_stop=self.sim.t)
-                for name, data in self._arrays.items():
-                    f.create_dataset(f"arrays/{name}", data=data)
-        except OSError as e:
-            raise RecordingError(f"Recorder: closing '{self._file_path}' failed: {e}") from e
-        finally:
-            self.closed = True
+        self.flush()
+        self._guard(self._finish, code)
+        self.closed = True
         if self._file_path != self._target:
             os.replace(self._file_path, self._target)
         if getattr(self.sim, "_recorder", None) is self:
             self.sim._recording_closed(self._target)
         return self._target
+
+    def _finish(self, code):
+        self._status[()] = code
+        self.f.close()
+        with h5py.File(self._file_path, "r+") as f:
+            f.attrs.update(finished=_now(), t_stop=self.sim.t)
+            for name, data in self._arrays.items():
+                f.create_dataset(f"arrays/{name}", data=data)
 
     def _cleanup_partial(self):
         if self._file_path != self._target and self._file_path.exists():

@@ -172,3 +172,36 @@ def test_sigkill_leaves_a_readable_file_with_every_flushed_spike(tmp_path):
         # everything up to the last flush is there (and possibly more, never less)
         np.testing.assert_array_equal(got_t[:keep.sum()], t[keep])
         np.testing.assert_array_equal(got_i[:keep.sum()], i[keep])
+
+
+FULL_DISK = textwrap.dedent("""
+    import os, resource, signal, sys
+    sys.path.insert(0, {tests!r})
+    from io_nets import killable
+    from neurosim.io.hdf5 import RecordingError
+    sim = killable().compile(dt=0.1)
+    # a "disk" that is full after 64 KiB: writes beyond fail with EFBIG instead of killing us
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, resource.RLIM_INFINITY))
+    try:
+        with sim.record({path!r}, overwrite=True, flush_every=20.0):
+            sim.run(5000.0)
+    except RecordingError as e:
+        print("RecordingError:", e, flush=True)
+        os._exit(3)  # HDF5 itself may crash at exit on a file it could not write (see Recorder)
+    os._exit(0)
+""")
+
+
+def test_full_disk_is_a_clear_error_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "old.h5"
+    sim = _net().compile(dt=0.1)
+    with sim.record(path):
+        sim.run(20.0)
+    before = path.read_bytes()
+    code = FULL_DISK.format(tests=os.path.dirname(__file__), path=str(path))
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 3, (r.stdout, r.stderr[-2000:])
+    assert "RecordingError: Recorder:" in r.stdout and "old.h5.partial" in r.stdout
+    assert path.read_bytes() == before  # the earlier result is untouched
+    assert load(path).complete
