@@ -18,6 +18,29 @@ The update kernel has one fixed signature for every model::
 It integrates units ``lo <= i < hi`` over one step: charge -> fire -> reset. Write it
 branch-free over slices ``x[lo:hi]`` with the loop index running from 0 (``for i in
 range(hi - lo)``): then LLVM vectorizes it (about 4x faster than indexing from ``lo``).
+
+A trainable model also declares the same step as whole-array operations, for
+:mod:`neurosim.torch` (and for tests with numpy)::
+
+    array_step(xp, state, coef, inp, i_ext, spike_fn, detach=None) -> (new_state, spikes)
+
+``xp``       the array module, ``numpy`` or ``torch``; the step uses only arithmetic,
+             comparisons and ``xp.where``, so the model file never imports torch.
+``state``    tuple of per-unit arrays, one per :class:`StateVar` in declaration order (any
+             common shape, e.g. ``(batch, n)``).
+``coef``     the tuple returned by ``derive`` (floats, or 0-d / broadcastable tensors where a
+             coefficient is learned).
+``inp``      tuple with one array (or scalar 0.0) per port: the weights arriving in this step.
+``i_ext``    external current (pA), array or scalar.
+``spike_fn`` ``spike_fn(x)`` with ``x = V - threshold`` returns the spikes as 0./1. of x's
+             dtype: Heaviside ``x >= 0`` forward (the engine's ``V >= V_th``), a surrogate
+             gradient backward in torch.
+``detach``   applied to the spikes before they enter the reset and the other spike-triggered
+             updates (None: identity, the reset is differentiated through the spike).
+
+It returns the new state (a tuple, same order) and the spikes. In float64 it must give the
+kernel's numbers (same operations in the same order; ``tests/torch/test_parity.py`` checks
+every registered trainable model against the engine).
 """
 
 from __future__ import annotations
@@ -89,7 +112,9 @@ class NeuronSpec:
         per-step coefficients (exact propagators, refractory steps) once per run.
     update : the ``@njit(cache=True)`` kernel described in the module docstring.
     doc : the model's equations (shown by ``neurosim inspect`` and the docs).
-    trainable : a torch step exists for it (``neurosim.torch``).
+    trainable : an ``array_step`` exists for it, so ``neurosim.torch`` can train it.
+    array_step : the same step as array operations (see the module docstring); required
+        when ``trainable`` is True.
     """
 
     name: str
@@ -101,6 +126,7 @@ class NeuronSpec:
     update: Callable
     doc: str = ""
     trainable: bool = False
+    array_step: Callable | None = None
     _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -113,6 +139,8 @@ class NeuronSpec:
                                  "names no parameter")
         if not self.ports:
             raise ValueError(f"NeuronSpec {self.name}: needs at least one input port")
+        if self.trainable and self.array_step is None:
+            raise ValueError(f"NeuronSpec {self.name}: trainable=True needs an array_step")
 
     @property
     def param_names(self) -> tuple[str, ...]:

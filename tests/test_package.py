@@ -43,4 +43,5 @@ def test_wheel_ships_models_under_neurosim(tmp_path):
     names = zipfile.ZipFile(wheel).namelist()
     assert "neurosim/models/neurons/lif.py" in names
     assert "neurosim/kernels/engine.py" in names
+    assert "neurosim/torch/layers.py" in names and "neurosim/cli.py" in names
     assert not any(n.startswith(("models/", "tests/", "experiments/")) for n in names)

@@ -11,6 +11,10 @@ models):
 
 One step: V and the currents as in ``iaf_psc_exp``; ``a <- a exp(-h/tau_a)`` (exact); if
 ``V >= V_th + a``: spike, ``V <- V_reset``, refractory, ``a <- a + q_a``.
+
+The array step (``neurosim.torch``) is the same step with the spike ``s`` in {0, 1}:
+``s = H(V - (V_th + a))``, ``V <- s V_reset + (1 - s) V``, ``a <- a + s q_a`` (both exact for
+``s`` in {0, 1} and differentiable in ``s``).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from numba import njit
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 
-from .lif import _COMMON, _derive_exp
+from .lif import _COMMON, _derive_exp, _identity, charge_psc_exp
 
 
 def _derive(p, dt):
@@ -57,6 +61,24 @@ def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
         spiked[i] = fire
 
 
+def step_alif(xp, state, coef, inp, i_ext, spike_fn, detach=None):
+    r"""One ``alif_psc_exp`` step as array operations (see :mod:`neurosim.spec`).
+
+    Charge as ``iaf_psc_exp`` (:func:`~neurosim.models.neurons.lif.charge_psc_exp`), decay
+    the adaptation ``a <- a P_a`` (mV), fire ``s = H(V - (V_th + a))``, reset
+    ``V <- s V_reset + (1 - s) V`` (mV), ``r <- n_ref`` where ``s = 1`` (steps) and
+    ``a <- a + s q_a`` (mV).
+    """
+    V_th, V_reset, n_ref, Pa, q_a = coef[8], coef[9], coef[10], coef[11], coef[12]
+    V, Iex, Iin, ref, A = state
+    v, r, Iex, Iin = charge_psc_exp(xp, V, Iex, Iin, ref, coef, inp, i_ext)
+    a = A * Pa
+    s = spike_fn(v - (V_th + a))
+    sr = (detach or _identity)(s)
+    return (sr * V_reset + (1.0 - sr) * v, Iex, Iin, xp.where(s > 0, n_ref, r),
+            a + sr * q_a), s
+
+
 alif_psc_exp = register(NeuronSpec(
     name="alif_psc_exp",
     params=_COMMON + (
@@ -79,4 +101,5 @@ alif_psc_exp = register(NeuronSpec(
     update=update_alif,
     doc=__doc__,
     trainable=True,
+    array_step=step_alif,
 ))

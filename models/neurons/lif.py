@@ -32,6 +32,16 @@ One step: if not refractory, V <- E_L + (V - E_L) P33 + (I_e + I_ext) P30 + (wei
 this step, mV), then V <- max(V, V_min); else the arriving weights are discarded (NEST's
 default) and the refractory counter counts down. Then if V >= V_th: spike, V <- V_reset.
 Input arriving in step k moves V in step k itself. Both ports add to V.
+
+Array steps (``neurosim.torch``)
+--------------------------------
+Each model also declares its step as whole-array operations (``NeuronSpec.array_step``, see
+:mod:`neurosim.spec`): the same operations in the same order as the Numba kernel, so in
+float64 it gives the kernel's numbers. Firing is ``spike_fn(V - V_th)``; the reset is
+written with the spike ``s`` in {0, 1} as ``V <- s V_reset + (1 - s) V``, exact for both
+values of ``s`` and differentiable in ``s`` (dV/ds = V_reset - V), as in surrogate-gradient
+training; the refractory counter is set with ``where(s > 0, n_ref, r)`` (not
+differentiated).
 """
 
 from __future__ import annotations
@@ -111,6 +121,47 @@ def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
         spiked[i] = fire
 
 
+def _identity(x):
+    return x
+
+
+def charge_psc_exp(xp, V, Iex, Iin, ref, coef, inp, i_ext):
+    r"""The sub-threshold part of one ``iaf_psc_exp`` step, as array operations.
+
+    .. math::
+
+        V' = E_L + (V - E_L) P_{22} + I_{ex} P_{21,ex} + I_{in} P_{21,in} + (I_e + I_{ext})
+        P_{20} \quad \text{(mV; only where not refractory)}
+
+        I_{ex}' = I_{ex} P_{11,ex} + w_{ex}, \qquad I_{in}' = I_{in} P_{11,in} + w_{in}
+        \quad \text{(pA)}
+
+    Returns ``(v, r, Iex', Iin')``: the membrane potential before the threshold test (mV),
+    the refractory counter after this step's count-down (steps) and the new currents (pA).
+    ``coef`` starts with the 11 coefficients of ``iaf_psc_exp`` (``alif_psc_exp`` reuses it).
+    """
+    E_L, P22, P21ex, P21in, P20, P11ex, P11in, I_e = coef[:8]
+    v_free = E_L + (V - E_L) * P22 + Iex * P21ex + Iin * P21in + (I_e + i_ext) * P20
+    free = ref < 0.5
+    v = xp.where(free, v_free, V)
+    r = xp.where(free, ref, ref - 1.0)
+    return v, r, Iex * P11ex + inp[0], Iin * P11in + inp[1]
+
+
+def step_psc_exp(xp, state, coef, inp, i_ext, spike_fn, detach=None):
+    r"""One ``iaf_psc_exp`` step as array operations (see :mod:`neurosim.spec`).
+
+    Charge (:func:`charge_psc_exp`, with the currents *before* this step's input), fire
+    ``s = H(V - V_th)``, reset ``V <- s V_reset + (1 - s) V`` (mV) and ``r <- n_ref`` where
+    ``s = 1`` (steps).
+    """
+    V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
+    v, r, Iex, Iin = charge_psc_exp(xp, *state, coef, inp, i_ext)
+    s = spike_fn(v - V_th)
+    sr = (detach or _identity)(s)
+    return (sr * V_reset + (1.0 - sr) * v, Iex, Iin, xp.where(s > 0, n_ref, r)), s
+
+
 iaf_psc_exp = register(NeuronSpec(
     name="iaf_psc_exp",
     params=_COMMON + (
@@ -130,6 +181,7 @@ iaf_psc_exp = register(NeuronSpec(
     update=update_psc_exp,
     doc=__doc__,
     trainable=True,
+    array_step=step_psc_exp,
 ))
 
 
@@ -170,6 +222,29 @@ def update_psc_delta(lo, hi, state, coef, inp, i_ext, spiked):
         spiked[i] = fire
 
 
+def step_psc_delta(xp, state, coef, inp, i_ext, spike_fn, detach=None):
+    r"""One ``iaf_psc_delta`` step as array operations (see :mod:`neurosim.spec`).
+
+    .. math::
+
+        V' = \max\big(E_L + (V - E_L) P_{33} + (I_e + I_{ext}) P_{30} + w_{ex} + w_{in},
+        V_{min}\big) \quad \text{(mV; only where not refractory, else the input is lost)}
+
+    then fire ``s = H(V' - V_th)``, reset ``V <- s V_reset + (1 - s) V'`` (mV) and
+    ``r <- n_ref`` where ``s = 1`` (steps).
+    """
+    E_L, P33, P30, I_e, V_th, V_reset, n_ref, V_min = coef
+    V, ref = state
+    v_free = E_L + (V - E_L) * P33 + (I_e + i_ext) * P30 + inp[0] + inp[1]
+    v_free = xp.where(v_free > V_min, v_free, V_min)
+    free = ref < 0.5
+    v = xp.where(free, v_free, V)
+    r = xp.where(free, ref, ref - 1.0)
+    s = spike_fn(v - V_th)
+    sr = (detach or _identity)(s)
+    return (sr * V_reset + (1.0 - sr) * v, xp.where(s > 0, n_ref, r)), s
+
+
 iaf_psc_delta = register(NeuronSpec(
     name="iaf_psc_delta",
     params=_COMMON + (
@@ -185,4 +260,5 @@ iaf_psc_delta = register(NeuronSpec(
     update=update_psc_delta,
     doc=__doc__,
     trainable=True,
+    array_step=step_psc_delta,
 ))
