@@ -17,6 +17,9 @@ _BUILTIN: dict[str, str] = {
     "iaf_psc_delta": "neurons.lif",
     "alif_psc_exp": "neurons.alif",
     "izhikevich": "neurons.izhikevich",
+    "nir_lif": "neurons.nir_lif",
+    "nir_if": "neurons.nir_if",
+    "nir_cubalif": "neurons.nir_cubalif",
 }
 
 

@@ -1,0 +1,76 @@
+r"""``nir_if``: NIR's integrate-and-fire neuron (IF) and integrator (I), discrete as in the
+frameworks that exchange NIR (SpikingJelly ``IFNode``, Norse).
+
+Continuous model (NIR ``IF``; per unit):
+
+.. math::
+
+    \dot V = R\,(I(t) + I_{bias}), \qquad V > V_{th} \Rightarrow \text{spike},
+    \; V \leftarrow V_{reset}
+
+NIR ``I`` is the same with ``V_th = +inf`` (never fires). ``R`` is in mV per input unit per
+**ms** (NIR's ``r`` is per second: ``R = r / 1000``).
+
+One step ``h = dt`` (ms), the input of this step constant over the step (exact here, since
+there is no leak):
+
+    I   = in + I_ext + I_bias * [age >= n_bias]          in: weights arriving this step
+    V  <- V + R h I
+    spike if V > V_th  (V >= V_th when threshold_ge = 1), then V <- V_reset
+    age <- age + 1
+
+SpikingJelly ``IFNode(v_threshold, v_reset)`` exported with step ``dt`` has ``r = 1/dt``, so
+``V <- V + I``, and fires on ``V >= V_th`` (``threshold_ge = 1``). The NIR parameters are
+per-unit state rows that the kernel never changes; ``I_bias``, ``t_bias`` and ``age`` work as
+in ``nir_lif`` (the bias starts when the first input can arrive). Input port: ``in``.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from neurosim.registry import register
+from neurosim.spec import NeuronSpec, Param, StateVar
+
+from .nir_lif import _derive
+
+
+@njit(cache=True)
+def update_nir_if(lo, hi, state, coef, inp, i_ext, spiked):
+    h, n_bias, ge = coef[0], coef[1], coef[2]
+    V, R, V_th, V_reset = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
+    I_b, age = state[4, lo:hi], state[5, lo:hi]
+    x = inp[0, lo:hi]
+    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    for i in range(hi - lo):  # from 0: lets LLVM vectorize
+        cur = x[i] + i_ext[i] + (I_b[i] if age[i] >= n_bias else 0.0)
+        x[i] = 0.0
+        v = V[i] + R[i] * h * cur
+        th = V_th[i]
+        fire = v > th if ge < 0.5 else v >= th
+        V[i] = V_reset[i] if fire else v
+        age[i] += 1.0
+        spiked[i] = fire
+
+
+nir_if = register(NeuronSpec(
+    name="nir_if",
+    params=(
+        Param("t_bias", 0.0, "ms", "time from which I_bias is applied", "nonnegative"),
+        Param("threshold_ge", 0.0, "1", "1: fire when V >= V_th (SpikingJelly); "
+              "0: when V > V_th (NIR, snnTorch)"),
+    ),
+    state=(
+        StateVar("V_m", 0.0, "mV", "membrane potential"),
+        StateVar("R", 1.0, "mV/(input ms)", "input gain (NIR r / 1000)"),
+        StateVar("V_th", 1.0, "mV", "spike threshold (+inf: never fires, NIR I)"),
+        StateVar("V_reset", 0.0, "mV", "reset potential"),
+        StateVar("I_bias", 0.0, "input", "constant input (Affine bias)"),
+        StateVar("age", 0.0, "steps", "steps simulated"),
+    ),
+    ports=("in",),
+    coef_names=("h", "n_bias", "threshold_ge"),
+    derive=_derive,
+    update=update_nir_if,
+    doc=__doc__,
+))
