@@ -188,9 +188,27 @@ def cmd_plot(args) -> int:
     return 0
 
 
+def models_markdown() -> str:
+    """docs/models.md: every model's equations and parameter table, from its declaration."""
+    from . import registry
+
+    out = ["# Neuron models", "",
+           "Generated from the model declarations by `neurosim models --markdown`; do not edit.",
+           ""]
+    for name in registry.names():
+        spec = registry.get(name)
+        out += [f"## `{name}`", "", f"Input ports: {', '.join(f'`{p}`' for p in spec.ports)}."
+                + (" Trainable (torch step)." if spec.trainable else ""), "",
+                "```text", spec.doc.strip(), "```", "", spec.doc_table(), ""]
+    return "\n".join(out)
+
+
 def cmd_models(args) -> int:
     from . import registry
 
+    if args.markdown:
+        print(models_markdown())
+        return 0
     if args.name:
         spec = registry.get(args.name)
         print(spec.doc.strip())
@@ -232,6 +250,7 @@ def parser() -> argparse.ArgumentParser:
     p.set_defaults(fn=cmd_plot)
     m = sub.add_parser("models", help="list neuron models, or show one")
     m.add_argument("name", nargs="?")
+    m.add_argument("--markdown", action="store_true", help="all models as Markdown (docs)")
     m.set_defaults(fn=cmd_models)
     return ap
 

@@ -116,3 +116,12 @@ def test_console_script_is_installed():
     assert script.exists() and os.access(script, os.X_OK)
     r = subprocess.run([str(script), "models"], capture_output=True, text=True)
     assert r.returncode == 0 and "iaf_psc_exp" in r.stdout and "izhikevich" in r.stdout
+
+
+def test_models_doc_is_generated_and_current():
+    """docs/models.md is what `neurosim models --markdown` prints (regenerate it if not)."""
+    from neurosim.cli import models_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "models.md"
+    assert doc.read_text() == models_markdown() + "\n", \
+        "run: neurosim models --markdown > docs/models.md"
