@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
@@ -14,3 +16,14 @@ def test_readme_tour_runs():
     sim = scope["sim"]
     assert sim.t == 1500.0
     assert scope["t"].size > 100 and scope["v"].shape == (1000, 3)
+
+
+def test_readme_torch_and_nir_example_runs():
+    pytest.importorskip("torch")
+    pytest.importorskip("nir")
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+    code = next(b for b in blocks if "SpikingMLP" in b)
+    scope: dict = {}
+    exec(compile(code, "README.md", "exec"), scope)
+    assert tuple(scope["out"].spikes.shape) == (25, 8, 10)
+    assert scope["sim"].t == 27.0 and scope["back"].network is not None
