@@ -24,14 +24,17 @@ A trainable model also declares the same step as whole-array operations, for
 
     array_step(xp, state, coef, inp, i_ext, spike_fn, detach=None) -> (new_state, spikes)
 
-``xp``       the array module, ``numpy`` or ``torch``; the step uses only arithmetic,
+``xp``       the array module, ``numpy`` or ``torch`` (neurosim.torch passes torch with a
+             faster ``where``); the step uses only arithmetic,
              comparisons and ``xp.where``, so the model file never imports torch.
 ``state``    tuple of per-unit arrays, one per :class:`StateVar` in declaration order (any
              common shape, e.g. ``(batch, n)``).
 ``coef``     the tuple returned by ``derive`` (floats, or 0-d / broadcastable tensors where a
              coefficient is learned).
-``inp``      tuple with one array (or scalar 0.0) per port: the weights arriving in this step.
-``i_ext``    external current (pA), array or scalar.
+``inp``      tuple with one array (or scalar 0.0, or None: nothing) per port: the weights
+             arriving in this step. Absent inputs and coefficients known to change nothing
+             (plain numbers: I_e = 0, V_min = -inf, n_ref = 0) skip their operations.
+``i_ext``    external current (pA), array, scalar or None (none).
 ``spike_fn`` ``spike_fn(x)`` with ``x = V - threshold`` returns the spikes as 0./1. of x's
              dtype: Heaviside ``x >= 0`` forward (the engine's ``V >= V_th``), a surrogate
              gradient backward in torch.

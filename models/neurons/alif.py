@@ -26,7 +26,7 @@ from numba import njit
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 
-from .lif import _COMMON, _derive_exp, _identity, charge_psc_exp
+from .lif import _COMMON, _derive_exp, charge_psc_exp, fire_reset, known
 
 
 def _derive(p, dt):
@@ -73,10 +73,8 @@ def step_alif(xp, state, coef, inp, i_ext, spike_fn, detach=None):
     V, Iex, Iin, ref, A = state
     v, r, Iex, Iin = charge_psc_exp(xp, V, Iex, Iin, ref, coef, inp, i_ext)
     a = A * Pa
-    s = spike_fn(v - (V_th + a))
-    sr = (detach or _identity)(s)
-    return (sr * V_reset + (1.0 - sr) * v, Iex, Iin, xp.where(s > 0, n_ref, r),
-            a + sr * q_a), s
+    V, r, s, sr = fire_reset(xp, v, V_th + a, V_reset, r, n_ref, spike_fn, detach)
+    return (V, Iex, Iin, r, a if known(q_a, 0.0) else a + sr * q_a), s
 
 
 alif_psc_exp = register(NeuronSpec(

@@ -121,8 +121,50 @@ def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
         spiked[i] = fire
 
 
-def _identity(x):
+def known(c, value) -> bool:
+    """Whether the coefficient ``c`` is a plain number (not a learned tensor) equal to
+    ``value``: the array steps skip operations that cannot change anything for such
+    coefficients (adding 0, clamping at -inf, a refractory period of 0 steps). Decided once
+    per step from the coefficient, never per element."""
+    return isinstance(c, (int, float)) and c == value
+
+
+def add_inputs(x, inp):
+    """``x + inp[0] + inp[1] + ...`` in that order, skipping absent inputs (None or 0.0: adding
+    0 changes nothing)."""
+    for w in inp:
+        if w is not None and not known(w, 0.0):
+            x = x + w
     return x
+
+
+def drive(I_e, i_ext, P):
+    """The constant-current term ``(I_e + I_ext) P`` (mV), or None where it is 0 (``i_ext``
+    None or 0.0 and ``I_e`` a known 0)."""
+    if i_ext is None or known(i_ext, 0.0):
+        return None if known(I_e, 0.0) else I_e * P
+    return (I_e + i_ext) * P
+
+
+def refractory(xp, ref, v_free, V, n_ref):
+    """The refractory hold: ``(v, r)`` = ``(v_free, ref)`` where ``ref < 0.5`` (free), else
+    ``(V, ref - 1)``; with ``n_ref = 0`` (a known number) the counter never leaves 0 and this
+    is ``(v_free, ref)`` without any operation."""
+    if known(n_ref, 0.0):
+        return v_free, ref
+    free = ref < 0.5
+    return xp.where(free, v_free, V), xp.where(free, ref, ref - 1.0)
+
+
+def fire_reset(xp, v, theta, V_reset, r, n_ref, spike_fn, detach):
+    """Fire ``s = H(v - theta)``, reset ``V <- s V_reset + (1 - s) v`` (exact for ``s`` in
+    {0, 1}, differentiable in ``s``: dV/ds = V_reset - v) and ``r <- n_ref`` where ``s = 1``
+    (skipped for a known ``n_ref = 0``). Returns ``(V, r, s, sr)`` with ``sr`` the spike as
+    it enters the reset and the other spike-triggered updates (``detach(s)``, or ``s``)."""
+    s = spike_fn(v - theta)
+    sr = s if detach is None else detach(s)
+    V = sr * V_reset + (1.0 - sr) * v
+    return V, (r if known(n_ref, 0.0) else xp.where(s > 0, n_ref, r)), s, sr
 
 
 def charge_psc_exp(xp, V, Iex, Iin, ref, coef, inp, i_ext):
@@ -141,11 +183,12 @@ def charge_psc_exp(xp, V, Iex, Iin, ref, coef, inp, i_ext):
     ``coef`` starts with the 11 coefficients of ``iaf_psc_exp`` (``alif_psc_exp`` reuses it).
     """
     E_L, P22, P21ex, P21in, P20, P11ex, P11in, I_e = coef[:8]
-    v_free = E_L + (V - E_L) * P22 + Iex * P21ex + Iin * P21in + (I_e + i_ext) * P20
-    free = ref < 0.5
-    v = xp.where(free, v_free, V)
-    r = xp.where(free, ref, ref - 1.0)
-    return v, r, Iex * P11ex + inp[0], Iin * P11in + inp[1]
+    v_free = E_L + (V - E_L) * P22 + Iex * P21ex + Iin * P21in
+    c = drive(I_e, i_ext, P20)
+    if c is not None:
+        v_free = v_free + c
+    v, r = refractory(xp, ref, v_free, V, coef[10])
+    return v, r, add_inputs(Iex * P11ex, inp[:1]), add_inputs(Iin * P11in, inp[1:2])
 
 
 def step_psc_exp(xp, state, coef, inp, i_ext, spike_fn, detach=None):
@@ -157,9 +200,8 @@ def step_psc_exp(xp, state, coef, inp, i_ext, spike_fn, detach=None):
     """
     V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
     v, r, Iex, Iin = charge_psc_exp(xp, *state, coef, inp, i_ext)
-    s = spike_fn(v - V_th)
-    sr = (detach or _identity)(s)
-    return (sr * V_reset + (1.0 - sr) * v, Iex, Iin, xp.where(s > 0, n_ref, r)), s
+    V, r, s, _ = fire_reset(xp, v, V_th, V_reset, r, n_ref, spike_fn, detach)
+    return (V, Iex, Iin, r), s
 
 
 iaf_psc_exp = register(NeuronSpec(
@@ -235,14 +277,16 @@ def step_psc_delta(xp, state, coef, inp, i_ext, spike_fn, detach=None):
     """
     E_L, P33, P30, I_e, V_th, V_reset, n_ref, V_min = coef
     V, ref = state
-    v_free = E_L + (V - E_L) * P33 + (I_e + i_ext) * P30 + inp[0] + inp[1]
-    v_free = xp.where(v_free > V_min, v_free, V_min)
-    free = ref < 0.5
-    v = xp.where(free, v_free, V)
-    r = xp.where(free, ref, ref - 1.0)
-    s = spike_fn(v - V_th)
-    sr = (detach or _identity)(s)
-    return (sr * V_reset + (1.0 - sr) * v, xp.where(s > 0, n_ref, r)), s
+    v_free = E_L + (V - E_L) * P33
+    c = drive(I_e, i_ext, P30)
+    if c is not None:
+        v_free = v_free + c
+    v_free = add_inputs(v_free, inp)
+    if not known(V_min, -math.inf):
+        v_free = xp.where(v_free > V_min, v_free, V_min)
+    v, r = refractory(xp, ref, v_free, V, n_ref)
+    V, r, s, _ = fire_reset(xp, v, V_th, V_reset, r, n_ref, spike_fn, detach)
+    return (V, r), s
 
 
 iaf_psc_delta = register(NeuronSpec(

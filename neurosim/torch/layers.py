@@ -125,6 +125,9 @@ class NeuronLayer(nn.Module):
         self.params = self.spec.validate_params(owner, dict(params or {}))
         coef = self.spec.coefficients(owner, self.params, self.dt)
         self.register_buffer("coef", torch.tensor(coef, dtype=torch.float64).to(dtype))
+        self._coef_src: torch.Tensor | None = None  # the buffer _coef_values was read from
+        self._coef_version = -1
+        self._coef_values: tuple[float, ...] = ()
         self.learn = tuple(learn)
         for name in self.learn:
             self._check_learnable(owner, name)
@@ -161,9 +164,21 @@ class NeuronLayer(nn.Module):
         """Names of the input ports, in order."""
         return self.spec.ports
 
-    def coefficients(self) -> tuple[torch.Tensor, ...]:
-        """The model's coefficients as 0-d tensors, learned parameters substituted."""
-        coef = list(self.coef.unbind(0))
+    def coefficients(self) -> tuple[float | torch.Tensor, ...]:
+        """The model's coefficients: Python floats (the values of the ``coef`` buffer, in its
+        dtype), learned parameters substituted as 0-d tensors.
+
+        Plain numbers keep the step cheap (no tensor per coefficient and step) and let the
+        model's step skip operations that cannot change anything (see ``array_step``). The
+        floats are read from the buffer once and again only after it changed (moved,
+        converted, loaded), so a step on a GPU does not synchronise."""
+        buf = self.coef
+        if buf is not self._coef_src or buf._version != self._coef_version:
+            self._coef_values = tuple(buf.tolist())
+            self._coef_src, self._coef_version = buf, buf._version
+        if not self._learn_index:
+            return self._coef_values
+        coef = list(self._coef_values)
         for name, j in self._learn_index.items():
             coef[j] = self.learned[name]
         return tuple(coef)
@@ -192,18 +207,18 @@ class NeuronLayer(nn.Module):
     def _ports(self, inp: PortInput) -> tuple:
         ports = self.spec.ports
         if isinstance(inp, torch.Tensor):
-            return (inp,) + (0.0,) * (len(ports) - 1)
+            return (inp,) + (None,) * (len(ports) - 1)
         if isinstance(inp, Mapping):
             unknown = set(inp) - set(ports)
             if unknown:
                 raise bad("NeuronLayer", "inp", sorted(unknown)[0],
                           f"is not a port of {self.spec.name!r} (ports: {', '.join(ports)})")
-            return tuple(0.0 if inp.get(p) is None else inp[p] for p in ports)
+            return tuple(inp.get(p) for p in ports)
         inp = tuple(inp)
         if len(inp) != len(ports):
             raise bad("NeuronLayer", "inp", f"{len(inp)} entries",
                       f"must have one per port ({', '.join(ports)})")
-        return tuple(0.0 if x is None else x for x in inp)
+        return inp
 
     def forward(self, inp: PortInput, state: State | None = None,
                 i_ext: torch.Tensor | float | None = None) -> tuple[torch.Tensor, State]:
@@ -232,16 +247,59 @@ class NeuronLayer(nn.Module):
             if first is None:
                 raise bad("NeuronLayer", "state", None, "is needed when no input is a tensor")
             state = self.initial_state(first.shape[0], first.device)
-        detach = (lambda s: s.detach()) if self.detach_reset else None
         new_state, spikes = self.spec.array_step(
-            torch, tuple(state), self.coefficients(), ports,
-            0.0 if i_ext is None else i_ext, self.spike_fn, detach)
+            _XP, tuple(state), self.coefficients(), ports, i_ext, self.spike_fn,
+            _detach if self.detach_reset else None)
         return spikes, tuple(new_state)
+
+    def run(self, inputs: Sequence[torch.Tensor | None], state: State, port: int = 0,
+            record: int | None = None) -> tuple[list[torch.Tensor], State, list[torch.Tensor]]:
+        """Advance ``len(inputs)`` steps, ``inputs[k]`` arriving on port number ``port`` in
+        step ``k`` (None: nothing arrives), no external current.
+
+        The loop of :meth:`forward` without its per-step argument handling: the
+        coefficients are read once. Returns the spikes of every step, the final state and
+        state variable number ``record`` after every step (an empty list if None).
+        """
+        step, coef, spike_fn = self.spec.array_step, self.coefficients(), self.spike_fn
+        detach = _detach if self.detach_reset else None
+        none = (None,) * len(self.spec.ports)
+        spikes, trace = [], []
+        for cur in inputs:
+            inp = none if cur is None else none[:port] + (cur,) + none[port + 1:]
+            state, s = step(_XP, state, coef, inp, None, spike_fn, detach)
+            spikes.append(s)
+            if record is not None:
+                trace.append(state[record])
+        return spikes, tuple(state), trace
 
     def extra_repr(self) -> str:
         learn = f", learn={self.learn}" if self.learn else ""
         return (f"{self.spec.name}, size={self.size}, dt={self.dt}, "
                 f"surrogate={self.surrogate}{learn}, dtype={self.coef.dtype}")
+
+
+def _detach(s: torch.Tensor) -> torch.Tensor:
+    return s.detach()
+
+
+class _TorchOps:
+    """The array module handed to the models' ``array_step``: ``torch``, with a ``where``
+    that fills a scalar into a tensor with ``masked_fill`` (half the time of ``torch.where``
+    on a CPU; the same values and gradients)."""
+
+    @staticmethod
+    def where(cond, a, b):
+        if (isinstance(a, (int, float)) and isinstance(b, torch.Tensor)
+                and cond.shape == b.shape):
+            return b.masked_fill(cond, a)
+        return torch.where(cond, a, b)
+
+    def __getattr__(self, name):
+        return getattr(torch, name)
+
+
+_XP = _TorchOps()
 
 
 class StackOutput(NamedTuple):
@@ -343,10 +401,6 @@ class SpikingMLP(nn.Module):
         """The initial state of every layer."""
         return [layer.initial_state(batch, device) for layer in self.neurons]
 
-    def _inp(self, l: int, current):
-        layer = self.neurons[l]
-        return tuple(current if p == self.ports[l] else 0.0 for p in layer.ports)
-
     def forward(self, x: torch.Tensor, state: list[State] | None = None) -> StackOutput:
         """Run over time.
 
@@ -363,31 +417,25 @@ class SpikingMLP(nn.Module):
         if x.dim() != 3 or x.shape[2] != self.sizes[0]:
             raise bad("SpikingMLP", "x", f"tensor of shape {tuple(x.shape)}",
                       f"must be (T, batch, {self.sizes[0]})")
-        T, B = x.shape[0], x.shape[1]
+        B = x.shape[1]
         states = list(self.initial_state(B, x.device) if state is None else state)
-        # the first projection for all steps at once, delayed by one step
-        first = self.linears[0](x.to(self.linears[0].weight.dtype))
-        first = torch.cat([torch.zeros_like(first[:1]), first[:-1]])
+        # Layer by layer: with one-step delays, layer l in step k only needs the spikes of
+        # layer l - 1 up to step k - 1, so each projection is applied to all steps at once.
+        src = x.to(self.linears[0].weight.dtype)
         n = len(self.neurons)
-        prev: list[torch.Tensor | None] = [None] * n
-        spikes: list[list[torch.Tensor]] = [[] for _ in range(n)]
-        v = []
-        for k in range(T):
-            now = []
-            for l, layer in enumerate(self.neurons):
-                if l == 0:
-                    cur = first[k]
-                elif prev[l - 1] is None:
-                    cur = 0.0
-                else:
-                    cur = self.linears[l](prev[l - 1])
-                s, states[l] = layer(self._inp(l, cur), states[l])
-                now.append(s)
-                spikes[l].append(s)
-            prev = now
-            v.append(states[-1][self._v_index])
-        layers = [torch.stack(s) for s in spikes]
-        return StackOutput(layers[-1], torch.stack(v), layers, states)
+        layers = []
+        for l, (layer, lin) in enumerate(zip(self.neurons, self.linears, strict=True)):
+            # what arrives in step k is W src[k - 1]; nothing in step 0
+            if src.requires_grad:  # drop the last step's output: no slice to backpropagate
+                cur = [None] + list(lin(src).unbind(0)[:-1])
+            else:  # (the input, usually) project T - 1 steps only
+                cur = [None] + list(lin(src[:-1]).unbind(0)) if len(src) else []
+            spikes, states[l], trace = layer.run(cur, tuple(states[l]),
+                                                 layer.ports.index(self.ports[l]),
+                                                 self._v_index if l == n - 1 else None)
+            src = torch.stack(spikes)
+            layers.append(src)
+        return StackOutput(layers[-1], torch.stack(trace), layers, states)
 
     # ------------------------------------------------------------------ engine conversion
     def weights(self) -> list[np.ndarray]:
