@@ -13,7 +13,7 @@ The first projection is applied to all ``T`` steps at once in every model (Spiki
 multi-step ``layer.Linear`` does that itself).
 
 - neurosim: ``neurosim.torch.SpikingMLP`` of NEST's ``iaf_psc_delta`` (dt = 1 ms, tau_m = 10
-  ms; with its refractory counter and ``V_min``), i.e. the model the engine runs;
+  ms, t_ref = 0: no refractory period, like the two peers' neurons), the model the engine runs;
 - snnTorch: ``snntorch.Leaky(beta = exp(-dt / tau_m), reset_mechanism="zero")`` per step;
 - SpikingJelly: ``neuron.LIFNode(tau = 10, v_reset = 0, step_mode="m")`` (multi-step mode,
   its torch backend: a CPU has no CuPy kernels) with ``layer.Linear(step_mode="m")``.
@@ -55,7 +55,7 @@ class NeurosimNet(nn.Module):
     def __init__(self, n_in: int, hidden: int, n_out: int):
         super().__init__()
         self.stack = SpikingMLP((n_in, hidden, n_out), "iaf_psc_delta", dt=DT,
-                                params={"tau_m": TAU_M}, surrogate="fast_sigmoid",
+                                params={"tau_m": TAU_M, "t_ref": 0.0}, surrogate="fast_sigmoid",
                                 scale=SLOPE / THETA_MV, detach_reset=True, weight_scale=40.0)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
