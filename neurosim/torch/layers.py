@@ -253,19 +253,26 @@ class NeuronLayer(nn.Module):
         return spikes, tuple(new_state)
 
     def run(self, inputs: Sequence[torch.Tensor | None], state: State, port: int = 0,
-            record: int | None = None) -> tuple[list[torch.Tensor], State, list[torch.Tensor]]:
+            record: int | None = None, recurrent: nn.Module | None = None
+            ) -> tuple[list[torch.Tensor], State, list[torch.Tensor]]:
         """Advance ``len(inputs)`` steps, ``inputs[k]`` arriving on port number ``port`` in
         step ``k`` (None: nothing arrives), no external current.
 
-        The loop of :meth:`forward` without its per-step argument handling: the
-        coefficients are read once. Returns the spikes of every step, the final state and
-        state variable number ``record`` after every step (an empty list if None).
+        ``recurrent`` (e.g. an ``nn.Linear(size, size)``) adds ``recurrent(s[k - 1])``, the
+        layer's own spikes of the previous step through a one-step projection, to what
+        arrives in step ``k``. The loop of :meth:`forward` without its per-step argument
+        handling: the coefficients are read once. Returns the spikes of every step, the
+        final state and state variable number ``record`` after every step (an empty list
+        if None).
         """
         step, coef, spike_fn = self.spec.array_step, self.coefficients(), self.spike_fn
         detach = _detach if self.detach_reset else None
         none = (None,) * len(self.spec.ports)
         spikes, trace = [], []
         for cur in inputs:
+            if recurrent is not None and spikes:
+                rec = recurrent(spikes[-1])
+                cur = rec if cur is None else cur + rec
             inp = none if cur is None else none[:port] + (cur,) + none[port + 1:]
             state, s = step(_XP, state, coef, inp, None, spike_fn, detach)
             spikes.append(s)
@@ -334,11 +341,14 @@ def _per_layer(value, n: int, what: str, single: type | tuple) -> list:
 
 
 class SpikingMLP(nn.Module):
-    """A feed-forward spiking network: ``Linear -> NeuronLayer -> Linear -> NeuronLayer ...``.
+    """A layered spiking network: ``Linear -> NeuronLayer -> Linear -> NeuronLayer ...``,
+    feed-forward or with recurrent layers.
 
     Each Linear layer (no bias: the engine's synapses have none) is an all-to-all projection
     with a one-step delay onto one input port of the next population; see the module
-    docstring for the time alignment with the engine.
+    docstring for the time alignment with the engine. A recurrent layer also has a Linear
+    ``n_l -> n_l`` from its own spikes (``recurrents[str(l)]``): in the engine an all-to-all
+    self-projection (autapses included) with a one-step delay onto the same port.
 
     Parameters
     ----------
@@ -355,6 +365,8 @@ class SpikingMLP(nn.Module):
     port
         The input port each Linear layer feeds (default: the model's first port, ``exc``),
         or one per layer. Weights of either sign are fine on any port.
+    recurrent
+        Give layers recurrent weights: a bool for every layer or one per layer.
     weight_scale
         Linear weights start as ``nn.Linear``'s default draw,
         U(-1/sqrt(fan_in), 1/sqrt(fan_in)), times ``weight_scale``. Weights are in the unit
@@ -367,7 +379,7 @@ class SpikingMLP(nn.Module):
                  surrogate: str | SpikeFn = "fast_sigmoid", dtype: torch.dtype = torch.float32,
                  *, scale: float | None = None, learn: Sequence[str] = (),
                  detach_reset: bool = False, port: str | Sequence[str] | None = None,
-                 weight_scale: float = 1.0):
+                 weight_scale: float = 1.0, recurrent: bool | Sequence[bool] = False):
         super().__init__()
         sizes = [int(n) for n in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
@@ -390,11 +402,15 @@ class SpikingMLP(nn.Module):
             self.ports.append(p)
         self.linears = nn.ModuleList(nn.Linear(sizes[i], sizes[i + 1], bias=False, dtype=dtype)
                                      for i in range(n))
+        rec = _per_layer(recurrent, n, "recurrent", bool)
+        self.recurrents = nn.ModuleDict({
+            str(i): nn.Linear(sizes[i + 1], sizes[i + 1], bias=False, dtype=dtype)
+            for i in range(n) if rec[i]})
         names = self.neurons[-1].state_names
         self._v_index = names.index("V_m") if "V_m" in names else 0
         if weight_scale != 1.0:
             with torch.no_grad():
-                for lin in self.linears:
+                for lin in (*self.linears, *self.recurrents.values()):
                     lin.weight.mul_(weight_scale)
 
     def initial_state(self, batch: int, device: torch.device | str | None = None) -> list[State]:
@@ -432,7 +448,9 @@ class SpikingMLP(nn.Module):
                 cur = [None] + list(lin(src[:-1]).unbind(0)) if len(src) else []
             spikes, states[l], trace = layer.run(cur, tuple(states[l]),
                                                  layer.ports.index(self.ports[l]),
-                                                 self._v_index if l == n - 1 else None)
+                                                 self._v_index if l == n - 1 else None,
+                                                 self.recurrents[str(l)]
+                                                 if str(l) in self.recurrents else None)
             src = torch.stack(spikes)
             layers.append(src)
         return StackOutput(layers[-1], torch.stack(trace), layers, states)
@@ -441,6 +459,11 @@ class SpikingMLP(nn.Module):
     def weights(self) -> list[np.ndarray]:
         """The Linear weights as float64 arrays ``W[post, pre]`` (target port units)."""
         return [lin.weight.detach().cpu().to(torch.float64).numpy() for lin in self.linears]
+
+    def recurrent_weights(self) -> dict[int, np.ndarray]:
+        """Layer index -> recurrent weights ``W[post, pre]`` as float64 arrays."""
+        return {int(i): lin.weight.detach().cpu().to(torch.float64).numpy()
+                for i, lin in self.recurrents.items()}
 
     def to_network(self, inputs: np.ndarray | torch.Tensor | None = None, *, net=None,
                    input_name: str = "input", names: Sequence[str] | None = None,
@@ -473,7 +496,9 @@ class SpikingMLP(nn.Module):
             Layer ``l`` is a population of the layer's model with :meth:`NeuronLayer.
             model_params` (learned values included); Linear ``l`` is an ``all_to_all``
             projection onto the layer's port with weight ``W[post, pre]`` per synapse (zeros
-            kept) and delay ``dt``. Run it with ``net.compile(dt=self.dt)``.
+            kept) and delay ``dt``; a recurrent layer also gets an ``all_to_all`` self-
+            projection (autapses included) named ``<layer>_rec``, created after its input
+            projection. Run it with ``net.compile(dt=self.dt)``.
         """
         from ..connect import all_to_all
         from ..network import Network
@@ -495,11 +520,16 @@ class SpikingMLP(nn.Module):
             times, idx = raster_to_times(x, self.dt, self.sizes[0])
             net.spike_train(input_name, self.sizes[0], times=times, indices=idx)
         pre = input_name
-        for layer, w, port, name in zip(self.neurons, self.weights(), self.ports, names,
-                                        strict=True):
+        rec = self.recurrent_weights()
+        for i, (layer, w, port, name) in enumerate(zip(self.neurons, self.weights(), self.ports,
+                                                       names, strict=True)):
             net.population(name, layer.spec.name, layer.size, **layer.model_params())
             net.connect(pre, name, all_to_all(), weight=np.ascontiguousarray(w.T).ravel(),
                         delay=self.dt, port=port)
+            if i in rec:
+                net.connect(name, name, all_to_all(autapses=True), name=f"{name}_rec",
+                            weight=np.ascontiguousarray(rec[i].T).ravel(), delay=self.dt,
+                            port=port)
             if monitor:
                 net.spike_monitor(name)
             pre = name
@@ -540,37 +570,48 @@ class SpikingMLP(nn.Module):
                 raise bad(owner, "layers", name, "is an input source, not a neuron layer")
             trainable_spec(net.pops[name].spec, owner)
         projs = {name: [] for name in layers[1:]}
+        recs = {name: [] for name in layers[1:]}
         for proj in net.projections.values():
             if proj.post in projs:
                 want = layers[layers.index(proj.post) - 1]
+                if proj.pre == proj.post:
+                    recs[proj.post].append(proj)
+                    continue
                 if proj.pre != want:
                     raise bad(owner, "projection", proj.name, f"comes from '{proj.pre}'; "
-                              f"layer '{proj.post}' may only receive from '{want}'")
+                              f"layer '{proj.post}' may only receive from '{want}' or itself")
                 projs[proj.post].append(proj)
         ports = []
         for name, ps in projs.items():
-            used = {p.port for p in ps}
+            used = {p.port for p in (*ps, *recs[name])}
             if len(used) > 1:
                 raise bad(owner, "port", sorted(used), f"layer '{name}' receives on several "
                           "ports; the stack feeds one port per layer")
             ports.append(used.pop() if used else None)
         sim = net.compile(dt=dt)
         pops = [net.pops[name] for name in layers]
-        ws = []
-        for i, name in enumerate(layers[1:]):
-            w = np.zeros((pops[i + 1].size, pops[i].size))
-            for proj in projs[name]:
+        def dense(ps, n_post, n_pre):
+            w = np.zeros((n_post, n_pre))
+            for proj in ps:
                 csr = sim.projection(proj.name)
                 if csr.nnz and np.any(csr.delays() != 1):
                     raise bad(owner, "delay", proj.delay, f"of projection '{proj.name}' must "
                               f"be one step (dt = {dt} ms)")
                 np.add.at(w, (csr.post, csr.pre()), csr.weights())
-            ws.append(w)
+            return w
+
+        ws = [dense(projs[name], pops[i + 1].size, pops[i].size)
+              for i, name in enumerate(layers[1:])]
+        rws = {i: dense(recs[name], pops[i + 1].size, pops[i + 1].size)
+               for i, name in enumerate(layers[1:]) if recs[name]}
         stack = cls([p.size for p in pops], model=[p.spec.name for p in pops[1:]], dt=dt,
-                    params=[p.params for p in pops[1:]], port=ports, **kwargs)
+                    params=[p.params for p in pops[1:]], port=ports,
+                    recurrent=[i in rws for i in range(len(pops) - 1)], **kwargs)
         with torch.no_grad():
             for lin, w in zip(stack.linears, ws, strict=True):
                 lin.weight.copy_(torch.from_numpy(w))
+            for i, w in rws.items():
+                stack.recurrents[str(i)].weight.copy_(torch.from_numpy(w))
         return stack
 
 

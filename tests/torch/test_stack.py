@@ -263,3 +263,45 @@ def test_raster_conversions():
     assert times.tolist() == [0.5, 0.5, 1.0] and idx.tolist() == [1, 1, 0]
     with pytest.raises(ns.ConfigError, match="integer"):
         raster_to_times(np.array([[0.5]]), 1.0)
+
+
+def _recurrent_stack(model, seed=0):
+    """The hidden layer recurrent, with mixed-sign recurrent weights (PSPs -4..2 mV)."""
+    stack = _stack(model, seed=seed, recurrent=[True, False])
+    w0 = 6.0 / _psp(model, DT)
+    gen = torch.Generator().manual_seed(seed + 7)
+    with torch.no_grad():
+        rec = stack.recurrents["0"]
+        rec.weight.copy_((torch.rand(rec.weight.shape, generator=gen) - 0.65) * w0)
+    return stack
+
+
+@pytest.mark.parametrize("model", TRAINABLE)
+def test_recurrent_stack_equals_engine(model):
+    """A recurrent layer is a one-step self-projection (autapses included) in the engine:
+    the same spikes in both, in every layer, and the recurrence changes them."""
+    stack = _recurrent_stack(model)
+    x = _inputs(seed=4)
+    with torch.no_grad():
+        out = stack(x)
+        plain = _stack(model)(x)
+    for b in range(B):
+        net = stack.to_network(x[:, b].numpy())
+        assert net.projections["layer1_rec"].pre == net.projections["layer1_rec"].post
+        sim = net.compile(dt=stack.dt).run(T * stack.dt)
+        for l, name in enumerate(["layer1", "layer2"]):
+            np.testing.assert_array_equal(engine_raster(sim, name, T), out.layers[l][:, b])
+    assert not torch.equal(out.layers[0], plain.layers[0])
+    assert 0.02 < out.layers[0].mean().item() < 0.5
+
+
+def test_recurrent_from_network_round_trip():
+    stack = _recurrent_stack("iaf_psc_delta")
+    back = SpikingMLP.from_network(stack.to_network(), ["input", "layer1", "layer2"], DT,
+                                   dtype=torch.float64)
+    assert set(back.recurrents) == {"0"}
+    torch.testing.assert_close(back.recurrents["0"].weight, stack.recurrents["0"].weight,
+                               rtol=0, atol=0)
+    x = _inputs(seed=5)
+    with torch.no_grad():
+        torch.testing.assert_close(back(x).spikes, stack(x).spikes, rtol=0, atol=0)
