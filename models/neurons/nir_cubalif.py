@@ -36,9 +36,9 @@ from __future__ import annotations
 from numba import njit
 
 from neurosim.registry import register
-from neurosim.spec import NeuronSpec, Param, StateVar
+from neurosim.spec import NeuronSpec, StateVar
 
-from .nir_lif import _derive
+from .nir_lif import NIR_COEFS, NIR_PARAMS, NIR_TAIL_STATE, _derive
 
 
 @njit(cache=True)
@@ -73,11 +73,7 @@ def update_nir_cubalif(lo, hi, state, coef, inp, i_ext, spiked):
 
 nir_cubalif = register(NeuronSpec(
     name="nir_cubalif",
-    params=(
-        Param("t_bias", 0.0, "ms", "time from which I_bias is applied", "nonnegative"),
-        Param("threshold_ge", 0.0, "1", "1: fire when V >= V_th (SpikingJelly); "
-              "0: when V > V_th (NIR, snnTorch)"),
-    ),
+    params=NIR_PARAMS,
     state=(
         StateVar("V_m", 0.0, "mV", "membrane potential"),
         StateVar("I_syn", 0.0, "input", "synaptic current"),
@@ -87,12 +83,9 @@ nir_cubalif = register(NeuronSpec(
         StateVar("w_in", 1.0, "1", "input weight of the synapse (NIR w_in)"),
         StateVar("V_leak", 0.0, "mV", "leak (resting) potential"),
         StateVar("V_th", 1.0, "mV", "spike threshold (+inf: never fires, NIR CubaLI)"),
-        StateVar("V_reset", 0.0, "mV", "reset potential"),
-        StateVar("I_bias", 0.0, "input", "constant input (Affine bias)"),
-        StateVar("age", 0.0, "steps", "steps simulated"),
-    ),
+    ) + NIR_TAIL_STATE,
     ports=("in",),
-    coef_names=("h", "n_bias", "threshold_ge"),
+    coef_names=NIR_COEFS,
     derive=_derive,
     update=update_nir_cubalif,
     doc=__doc__,

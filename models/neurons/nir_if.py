@@ -30,9 +30,9 @@ from __future__ import annotations
 from numba import njit
 
 from neurosim.registry import register
-from neurosim.spec import NeuronSpec, Param, StateVar
+from neurosim.spec import NeuronSpec, StateVar
 
-from .nir_lif import _derive
+from .nir_lif import NIR_COEFS, NIR_PARAMS, NIR_TAIL_STATE, _derive
 
 
 @njit(cache=True)
@@ -55,21 +55,14 @@ def update_nir_if(lo, hi, state, coef, inp, i_ext, spiked):
 
 nir_if = register(NeuronSpec(
     name="nir_if",
-    params=(
-        Param("t_bias", 0.0, "ms", "time from which I_bias is applied", "nonnegative"),
-        Param("threshold_ge", 0.0, "1", "1: fire when V >= V_th (SpikingJelly); "
-              "0: when V > V_th (NIR, snnTorch)"),
-    ),
+    params=NIR_PARAMS,
     state=(
         StateVar("V_m", 0.0, "mV", "membrane potential"),
         StateVar("R", 1.0, "mV/(input ms)", "input gain (NIR r / 1000)"),
         StateVar("V_th", 1.0, "mV", "spike threshold (+inf: never fires, NIR I)"),
-        StateVar("V_reset", 0.0, "mV", "reset potential"),
-        StateVar("I_bias", 0.0, "input", "constant input (Affine bias)"),
-        StateVar("age", 0.0, "steps", "steps simulated"),
-    ),
+    ) + NIR_TAIL_STATE,
     ports=("in",),
-    coef_names=("h", "n_bias", "threshold_ge"),
+    coef_names=NIR_COEFS,
     derive=_derive,
     update=update_nir_if,
     doc=__doc__,

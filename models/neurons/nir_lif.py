@@ -52,6 +52,20 @@ def _check_flag(p: dict, name: str) -> float:
     return p[name]
 
 
+#: what the three NIR models share: parameters, the last state rows (after V_th), coefficients
+NIR_PARAMS = (
+    Param("t_bias", 0.0, "ms", "time from which I_bias is applied", "nonnegative"),
+    Param("threshold_ge", 0.0, "1", "1: fire when V >= V_th (SpikingJelly); "
+          "0: when V > V_th (NIR, snnTorch)"),
+)
+NIR_TAIL_STATE = (
+    StateVar("V_reset", 0.0, "mV", "reset potential"),
+    StateVar("I_bias", 0.0, "input", "constant input (Affine bias)"),
+    StateVar("age", 0.0, "steps", "steps simulated"),
+)
+NIR_COEFS = ("h", "n_bias", "threshold_ge")
+
+
 def _derive(p, dt):
     return (dt, float(to_steps(p["t_bias"], dt)), _check_flag(p, "threshold_ge"))
 
@@ -82,23 +96,16 @@ def update_nir_lif(lo, hi, state, coef, inp, i_ext, spiked):
 
 nir_lif = register(NeuronSpec(
     name="nir_lif",
-    params=(
-        Param("t_bias", 0.0, "ms", "time from which I_bias is applied", "nonnegative"),
-        Param("threshold_ge", 0.0, "1", "1: fire when V >= V_th (SpikingJelly); "
-              "0: when V > V_th (NIR, snnTorch)"),
-    ),
+    params=NIR_PARAMS,
     state=(
         StateVar("V_m", 0.0, "mV", "membrane potential"),
         StateVar("tau_m", 10.0, "ms", "membrane time constant (0: no memory, NIR Threshold)"),
         StateVar("R", 1.0, "mV/input", "input resistance (NIR r)"),
         StateVar("V_leak", 0.0, "mV", "leak (resting) potential"),
         StateVar("V_th", 1.0, "mV", "spike threshold (+inf: never fires, NIR LI)"),
-        StateVar("V_reset", 0.0, "mV", "reset potential"),
-        StateVar("I_bias", 0.0, "input", "constant input (Affine bias)"),
-        StateVar("age", 0.0, "steps", "steps simulated"),
-    ),
+    ) + NIR_TAIL_STATE,
     ports=("in",),
-    coef_names=("h", "n_bias", "threshold_ge"),
+    coef_names=NIR_COEFS,
     derive=_derive,
     update=update_nir_lif,
     doc=__doc__,

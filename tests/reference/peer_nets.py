@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import neurosim as ns
+from neurosim.analysis import isi_cv  # the same statistic for every simulator
 
 DT = 0.1  # ms
 
@@ -286,25 +287,6 @@ def run_brian2(net: DetNet, nest_refractory: bool = True,
 
 
 # ----------------------------------------------------------------------------------- CUBA
-def isi_cv(times: np.ndarray, ids: np.ndarray, min_spikes: int = 3) -> float:
-    """Mean coefficient of variation of the inter-spike intervals over units with at least
-    ``min_spikes`` spikes (NaN if there are none)."""
-    times, ids = np.asarray(times, float), np.asarray(ids, np.int64)
-    order = np.lexsort((times, ids))
-    t, i = times[order], ids[order]
-    same = i[1:] == i[:-1]
-    isi, owner = np.diff(t)[same], i[1:][same]
-    if isi.size == 0:
-        return float("nan")
-    cnt = np.bincount(owner)
-    ok = cnt >= min_spikes - 1
-    if not ok.any():
-        return float("nan")
-    mean = np.bincount(owner, isi)[ok] / cnt[ok]
-    var = np.bincount(owner, isi * isi)[ok] / cnt[ok] - mean**2
-    return float(np.mean(np.sqrt(np.maximum(var, 0.0)) / mean))
-
-
 @dataclass
 class CubaRun:
     """Spikes of one CUBA run (global neuron index: excitatory first) and its structure."""
