@@ -12,8 +12,8 @@ An *experiment* is a Python module with
     DURATION = 1000.0                     # ms, the default run length
     def build(seed, **params) -> neurosim.Network
 
-found by name in ``neurosim.models.networks`` (e.g. ``cuba``) or given as a path to a ``.py``
-file. Bad input prints one line on stderr and exits with status 2.
+found by name in ``neurosim.models.networks`` (e.g. ``cuba``) or in ``./experiments/<name>.py``,
+or given as a path to a ``.py`` file. Bad input prints one line on stderr and exits with status 2.
 """
 
 from __future__ import annotations
@@ -50,11 +50,14 @@ def load_experiment(name: str):
     else:
         if not name.isidentifier():
             raise UsageError(f"unknown experiment {name!r}")
+        local = Path("experiments") / f"{name}.py"
         try:
             mod = importlib.import_module(f"neurosim.models.networks.{name}")
         except ModuleNotFoundError:
+            if local.is_file():  # ./experiments/<name>.py of the current project
+                return load_experiment(str(local))
             raise UsageError(f"unknown experiment {name!r} (built in: {', '.join(builtins())};"
-                             " or give a path to a .py file)") from None
+                             " experiments/<name>.py here; or a path to a .py file)") from None
     for attr in ("PARAMS", "build"):
         if not hasattr(mod, attr):
             raise UsageError(f"experiment {name!r} defines no {attr}")

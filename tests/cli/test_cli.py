@@ -73,6 +73,12 @@ def test_user_experiment_file(tmp_path):
     res = load(tmp_path / "results" / "my_exp.h5")
     assert res.network["populations"]["p"]["rate_Hz"] == 50.5 and res.state_vars == []
     assert (tmp_path / "results" / "my_exp.png").exists()
+    # the same experiment by name, from ./experiments/
+    (tmp_path / "experiments").mkdir()
+    exp.rename(tmp_path / "experiments" / "my_exp.py")
+    r = neurosim("run", "my_exp", "--out", "by_name.h5", "--quiet", "--no-plot", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert load(tmp_path / "by_name.h5").state_vars == [("a", "V_m")]
 
 
 @pytest.mark.parametrize("args,words", [
