@@ -161,7 +161,8 @@ class Network:
         return dict(
             seed=self.seed, populations=pops, projections=projs,
             currents=[dict(target=c.target, times_ms=c.times.tolist(),
-                           amplitudes_pA=c.amplitudes.tolist(),
+                           amplitudes_pA=(c.amplitudes.tolist() if c.amplitudes.ndim == 1
+                                          else _describe_value(c.amplitudes)),
                            indices=None if c.indices is None else _describe_value(c.indices))
                       for c in self.currents],
             spike_monitors=[m.pop for m in self.spike_monitors],

@@ -139,17 +139,20 @@ class CurrentStep:
     """A piecewise-constant external current (pA) injected into neurons of a population.
 
     ``amplitudes[j]`` holds from ``times[j]`` (ms) on, i.e. from step ``round(times[j]/dt)``,
-    until the next change; before ``times[0]`` the current is 0. ``indices`` picks the units
-    (default: all). Several current stimuli on one unit add up.
+    until the next change; before ``times[0]`` the current is 0. ``amplitudes`` is either one
+    value per time, the same for every unit, or an array ``(n_times, n_units)`` with one column
+    per unit (per-neuron bias currents, e.g. ``times=[0], amplitudes=[biases]``). ``indices``
+    picks the units (default: all). Several current stimuli on one unit add up.
     """
 
     def __init__(self, target: str, times, amplitudes, indices=None):
         self.target = target
         owner = f"CurrentStep on '{target}'"
         t = np.asarray(times, dtype=np.float64).ravel()
-        a = np.asarray(amplitudes, dtype=np.float64).ravel()
-        if t.shape != a.shape or t.size == 0:
-            raise bad(owner, "amplitudes", a, "must be as many as times (at least one)")
+        a = np.asarray(amplitudes, dtype=np.float64)
+        if a.ndim == 0 or a.ndim > 2 or a.shape[0] != t.size or t.size == 0:
+            raise bad(owner, "amplitudes", f"array of shape {a.shape}",
+                      f"must be (n_times,) or (n_times, n_units) with n_times = {t.size} >= 1")
         if not (np.all(np.isfinite(t)) and np.all(np.isfinite(a))):
             raise bad(owner, "times/amplitudes", (t, a), "must be finite")
         if np.any(np.diff(t) < 0) or t[0] < 0:
@@ -158,12 +161,18 @@ class CurrentStep:
         self.indices = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
 
     def compile(self, size: int, dt: float):
-        """(change steps, amplitude deltas, unit indices) for the compiled loop."""
+        """(change steps, amplitude changes (n_times, n_units), unit indices) for the loop."""
+        owner = f"CurrentStep on '{self.target}'"
         if self.indices is not None and self.indices.size and (
                 self.indices.min() < 0 or self.indices.max() >= size):
-            raise bad(f"CurrentStep on '{self.target}'", "indices", self.indices,
-                      f"must be in 0..{size - 1}")
-        steps = to_steps(self.times, dt).astype(np.int64)
-        delta = np.diff(self.amplitudes, prepend=0.0)
+            raise bad(owner, "indices", self.indices, f"must be in 0..{size - 1}")
         idx = (np.arange(size) if self.indices is None else self.indices).astype(np.int32)
-        return steps, delta, idx
+        amps = self.amplitudes
+        if amps.ndim == 1:
+            amps = np.repeat(amps[:, None], idx.size, axis=1)
+        elif amps.shape[1] != idx.size:
+            raise bad(owner, "amplitudes", f"array of shape {amps.shape}",
+                      f"needs one column per unit ({idx.size})")
+        steps = to_steps(self.times, dt).astype(np.int64)
+        delta = np.diff(amps, axis=0, prepend=np.zeros((1, idx.size)))
+        return steps, np.ascontiguousarray(delta), idx

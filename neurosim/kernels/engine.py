@@ -102,12 +102,12 @@ def record_state(row, idx, buf, fill):
 
 @njit(cache=True)
 def apply_currents(k, steps, delta, idx, pos, i_ext):
-    """Apply every current change scheduled up to step k (pos[0]: next change)."""
+    """Apply every current change scheduled up to step k (pos[0]: next change);
+    ``delta[p, j]`` is change p of unit ``idx[j]``."""
     p = pos[0]
     while p < steps.size and steps[p] <= k:
-        d = delta[p]
         for j in range(idx.size):
-            i_ext[idx[j]] += d
+            i_ext[idx[j]] += delta[p, j]
         p += 1
     pos[0] = p
 

@@ -199,3 +199,35 @@ def test_propagator_limit_is_continuous():
     lim = propagator_32(tm, tm, c, h)
     for eps in (1e-3, 1e-6, 1e-9, 1e-12):
         assert math.isclose(propagator_32(tm * (1 + eps), tm, c, h), lim, rel_tol=10 * eps + 1e-12)
+
+
+@pytest.mark.parametrize("dt", [0.1, 1.0])
+def test_per_unit_current_steps(dt):
+    """A current with one column per unit: each unit follows its own closed-form DC response,
+    and a second change applies per unit as well."""
+    amps = np.array([[50.0, 100.0, 150.0], [0.0, 120.0, 30.0]])  # pA; rows: t = 10, 60 ms
+    net = ns.Network(seed=0)
+    net.population("n", "iaf_psc_exp", 3, **P)
+    net.current("n", [10.0, 60.0], amps)
+    net.state_monitor("n", "V_m")
+    sim = net.compile(dt=dt)
+    sim.run(100.0)
+    t, v = sim.state("n", "V_m")
+    R, tau = P["tau_m"] / P["C_m"], P["tau_m"]
+    for u in range(3):
+        a0, a1 = amps[:, u]
+        v1 = P["E_L"] + a0 * R * (1 - np.exp(-(t - 10.0) / tau))  # after the first change
+        v60 = P["E_L"] + a0 * R * (1 - np.exp(-50.0 / tau))
+        v2 = P["E_L"] + a1 * R + (v60 - P["E_L"] - a1 * R) * np.exp(-(t - 60.0) / tau)
+        expect = np.where(t <= 10.0, P["E_L"], np.where(t <= 60.0, v1, v2))
+        np.testing.assert_allclose(v[:, u], expect, **TOL)
+
+
+def test_per_unit_current_shape_errors():
+    net = ns.Network(seed=0)
+    net.population("n", "iaf_psc_exp", 3)
+    net.current("n", [0.0], [[1.0, 2.0]])  # 2 columns for 3 units
+    with pytest.raises(ns.ConfigError, match="one column per unit"):
+        net.compile(dt=0.1)
+    with pytest.raises(ns.ConfigError, match="amplitudes"):
+        ns.Network().current("n", [0.0, 1.0], [[1.0, 2.0, 3.0]])
