@@ -26,7 +26,7 @@ from numba import njit
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 
-from .lif import _COMMON, _derive_exp, charge_psc_exp, fire_reset, known
+from .lif import _COMMON, _derive_exp, charge_psc_exp, charge_psc_exp_unit, fire_reset, known
 
 
 def _derive(p, dt):
@@ -35,24 +35,13 @@ def _derive(p, dt):
 
 @njit(cache=True)
 def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
-    E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
-    P11ex, P11in, I_e, V_th, V_reset, n_ref = coef[5], coef[6], coef[7], coef[8], coef[9], coef[10]
-    Pa, q_a = coef[11], coef[12]
+    V_th, V_reset, n_ref, Pa, q_a = coef[8], coef[9], coef[10], coef[11], coef[12]
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     A = state[4, lo:hi]
     in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
     i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        v = V[i]
-        r = ref[i]
-        v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + (I_e + i_ext[i]) * P20
-        free = r < 0.5
-        v = v_free if free else v
-        r = r if free else r - 1.0
-        Iex[i] = Iex[i] * P11ex + in_ex[i]
-        Iin[i] = Iin[i] * P11in + in_in[i]
-        in_ex[i] = 0.0
-        in_in[i] = 0.0
+        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext)
         a = A[i] * Pa
         fire = v >= V_th + a
         V[i] = V_reset if fire else v

@@ -97,24 +97,35 @@ def _derive_exp(p, dt):
     )
 
 
+@njit(inline="always")
+def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
+    """Unit i's charge step of ``iaf_psc_exp`` in NEST's order (shared with ``alif``):
+    V from the currents before this step's input (or held while refractory), then the
+    currents decay and take the input, which is cleared. Returns (V, refractory count) before
+    the threshold test. Inlined into the kernels, so their loops still vectorise."""
+    E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
+    P11ex, P11in, I_e = coef[5], coef[6], coef[7]
+    v = V[i]
+    r = ref[i]
+    v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + (I_e + i_ext[i]) * P20
+    free = r < 0.5
+    v = v_free if free else v
+    r = r if free else r - 1.0
+    Iex[i] = Iex[i] * P11ex + in_ex[i]
+    Iin[i] = Iin[i] * P11in + in_in[i]
+    in_ex[i] = 0.0
+    in_in[i] = 0.0
+    return v, r
+
+
 @njit(cache=True)
 def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
-    E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
-    P11ex, P11in, I_e, V_th, V_reset, n_ref = coef[5], coef[6], coef[7], coef[8], coef[9], coef[10]
+    V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
     i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        v = V[i]
-        r = ref[i]
-        v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + (I_e + i_ext[i]) * P20
-        free = r < 0.5
-        v = v_free if free else v
-        r = r if free else r - 1.0
-        Iex[i] = Iex[i] * P11ex + in_ex[i]
-        Iin[i] = Iin[i] * P11in + in_in[i]
-        in_ex[i] = 0.0
-        in_in[i] = 0.0
+        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext)
         fire = v >= V_th
         V[i] = V_reset if fire else v
         ref[i] = n_ref if fire else r
