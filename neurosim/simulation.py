@@ -36,9 +36,13 @@ from .population import Population
 from .units import is_multiple, to_steps
 
 _SPIKE_BUF = 1 << 16
-#: below this size a population is not split between threads (nor are the projections onto
-#: it): starting a parallel region costs ~5-20 us, more than a step of a small population
+#: below this many neurons per thread a network runs its serial loop: starting a parallel
+#: region costs ~1-20 us, more than a step of a small network takes
 MIN_UNITS_PER_THREAD = 8192
+#: in a threaded network, every population with at least this many neurons per thread is
+#: split (with the projections onto it), so that the threads get equal shares of every
+#: population rather than one thread all of the small ones
+MIN_UNITS_PER_CHUNK = 256
 
 
 def _split(n: int, parts: int, multiple: int = 1) -> np.ndarray:
@@ -70,6 +74,8 @@ class Simulation:
         self.network = net
         st = codegen.Structure(parallel=threads > 1)
         self._pops: dict[str, _Pop] = {}
+        n_units = sum(p.size for p in net.pops.values() if isinstance(p, Population))
+        split = threads > 1 and n_units >= threads * MIN_UNITS_PER_THREAD
         for i, pop in enumerate(net.pops.values()):
             cp = _Pop(i, pop)
             self._pops[pop.name] = cp
@@ -82,7 +88,7 @@ class Simulation:
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
                 cp.spk = np.zeros((2, pop.size), np.int32)  # by step parity
-                parts = threads if pop.size >= threads * MIN_UNITS_PER_THREAD else 1
+                parts = threads if split and pop.size >= threads * MIN_UNITS_PER_CHUNK else 1
                 cp.chunks = _split(pop.size, parts, multiple=8)
                 cp.cnt = np.zeros((2, cp.chunks.size - 1), np.int64)
                 cp.max_delay = 1

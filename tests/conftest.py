@@ -17,3 +17,4 @@ def force_split(monkeypatch):
     import neurosim.simulation as simulation
 
     monkeypatch.setattr(simulation, "MIN_UNITS_PER_THREAD", 8)
+    monkeypatch.setattr(simulation, "MIN_UNITS_PER_CHUNK", 1)
