@@ -1010,18 +1010,24 @@ def _population_from_nir(path: str, node, n: int, dt_ms: float, ge: float):
         return arr.astype(np.float64)
 
     v: dict[str, Any] = {}
-    if t in ("LIF", "LI"):
-        model = "nir_lif"
-        v["tau_m"] = per_unit("tau", check="tau") * 1000.0
-        v["R"] = per_unit("r", check="finite")
-        v["V_leak"] = per_unit("v_leak", check="finite")
-        if t == "LIF":
+
+    def leaky_threshold(spiking: bool) -> None:
+        """Threshold and reset of a leaky node; a non-spiking one (LI, CubaLI) never fires
+        and rests at V_leak. V starts at V_leak."""
+        if spiking:
             v["V_th"] = per_unit("v_threshold")
             v["V_reset"] = per_unit("v_reset", 0.0, check="finite")
         else:
             v["V_th"] = np.full(n, np.inf)
             v["V_reset"] = v["V_leak"]
         v["V_m"] = v["V_leak"]
+
+    if t in ("LIF", "LI"):
+        model = "nir_lif"
+        v["tau_m"] = per_unit("tau", check="tau") * 1000.0
+        v["R"] = per_unit("r", check="finite")
+        v["V_leak"] = per_unit("v_leak", check="finite")
+        leaky_threshold(t == "LIF")
     elif t == "Threshold":
         model = "nir_lif"
         v.update(tau_m=0.0, R=1.0, V_leak=0.0, V_th=per_unit("threshold"), V_reset=0.0,
@@ -1042,13 +1048,7 @@ def _population_from_nir(path: str, node, n: int, dt_ms: float, ge: float):
         v["R"] = per_unit("r", check="finite")
         v["w_in"] = per_unit("w_in", 1.0, check="finite")
         v["V_leak"] = per_unit("v_leak", check="finite")
-        if t == "CubaLIF":
-            v["V_th"] = per_unit("v_threshold")
-            v["V_reset"] = per_unit("v_reset", 0.0, check="finite")
-        else:
-            v["V_th"] = np.full(n, np.inf)
-            v["V_reset"] = v["V_leak"]
-        v["V_m"] = v["V_leak"]
+        leaky_threshold(t == "CubaLIF")
     if t not in NON_SPIKING and ge:
         v["threshold_ge"] = ge
     return model, {k: _compact(x) if isinstance(x, np.ndarray) else x for k, x in v.items()}
