@@ -25,13 +25,15 @@ from .connect import (  # noqa: E402
 from .distributions import LogNormal, Normal, Uniform  # noqa: E402
 from .errors import ConfigError  # noqa: E402
 from .network import Network  # noqa: E402
+from .plasticity import Plasticity  # noqa: E402
 from .registry import get as get_model  # noqa: E402
 from .registry import names as model_names  # noqa: E402
 from .registry import register  # noqa: E402
 from .simulation import Simulation  # noqa: E402
 
 __all__ = [
-    "ConfigError", "LogNormal", "io", "Network", "Normal", "Simulation", "Uniform", "all_to_all",
+    "ConfigError", "LogNormal", "io", "Network", "Normal", "Plasticity", "Simulation", "Uniform",
+    "all_to_all",
     "arrays", "fixed_indegree", "fixed_outdegree", "fixed_prob", "get_model", "model_names",
     "one_to_one", "register",
 ]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .kernels import engine
+from .kernels import engine, plasticity
 
 
 def cache_dir() -> Path:
@@ -39,8 +39,13 @@ class Structure:
     parallel: bool
     #: (kind, kernel module, kernel name) per population; kind "neurons" or "source"
     pops: list[tuple[str, str, str]] = field(default_factory=list)
-    #: (pre index, post index, port index) per projection
-    projs: list[tuple[int, int, int]] = field(default_factory=list)
+    #: (pre index, post index, port index, rule index or -1) per projection
+    projs: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: (kind, module, hook names (on_pre, on_post, on_step, on_post_update; "" if absent))
+    #: per distinct plasticity rule
+    rules: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    #: projection index per weight monitor
+    weight_mons: list[int] = field(default_factory=list)
     #: population index per current stimulus
     currents: list[int] = field(default_factory=list)
     #: population index per spike monitor
@@ -49,10 +54,12 @@ class Structure:
     state_mons: list[tuple[int, int]] = field(default_factory=list)
 
     def key(self) -> str:
-        sources = {inspect.getsourcefile(engine)}
+        sources = {inspect.getsourcefile(engine), inspect.getsourcefile(plasticity)}
         for kind, mod, _ in self.pops:
             if kind == "neurons":
                 sources.add(inspect.getsourcefile(sys.modules[mod]))
+        for _, mod, _ in self.rules:
+            sources.add(inspect.getsourcefile(sys.modules[mod]))
         h = hashlib.sha256(repr((__version__, self.__dict__)).encode())
         for path in sorted(sources):
             h.update(Path(path).read_bytes())
@@ -68,57 +75,205 @@ def arg_names(st: Structure) -> list[str]:
                                            "chunks", "cnt")]
         else:
             args += [f"p{p}_{x}" for x in ("ptr", "spk", "lo", "cnt")]
-    for j in range(len(st.projs)):
+    for j, (_, _, _, r) in enumerate(st.projs):
         args += [f"j{j}_{x}" for x in ("bounds", "post", "w", "d")]
+        if r >= 0:
+            args += [f"j{j}_pl", f"j{j}_every"]
     for c in range(len(st.currents)):
         args += [f"c{c}_{x}" for x in ("steps", "delta", "idx", "pos")]
     for m in range(len(st.spike_mons)):
         args += [f"m{m}_{x}" for x in ("t", "i", "fill")]
     for r in range(len(st.state_mons)):
         args += [f"r{r}_{x}" for x in ("idx", "buf", "fill", "every")]
+    for r in range(len(st.weight_mons)):
+        args += [f"u{r}_{x}" for x in ("idx", "cols", "bounds", "buf", "fill", "every")]
     return args
 
 
 def _segments(st: Structure, p: int, buf: str) -> str:
     """Arguments (spikes, segment starts, segment counts) of population p's spikes in buffer
-    ``buf`` (step parity)."""
+    ``buf`` (step modulo 3)."""
     if st.pops[p][0] == "neurons":
         return f"p{p}_spk[{buf}], p{p}_chunks, p{p}_cnt[{buf}]"
     return f"p{p}_spk, p{p}_lo[{buf}], p{p}_cnt[{buf}]"
 
 
-def _deliveries(st: Structure, buf: str, step: str) -> list[str]:
-    """Deliver the spikes of ``step`` (held in buffer ``buf``) into target range t."""
+def _kind(st: Structure, j: int) -> str:
+    r = st.projs[j][3]
+    return "static" if r < 0 else st.rules[r][0]
+
+
+def _deliveries(st: Structure, step: str) -> list[str]:
+    """Thread t delivers the spikes of ``step`` into its own targets; plastic projections run
+    their presynaptic hooks on the way."""
     out = []
-    for j, (pre, post, port) in enumerate(st.projs):
-        out += [f"if t < j{j}_bounds.shape[1] - 1:",
-                f"    deliver({_segments(st, pre, buf)}, j{j}_bounds, t, j{j}_post, j{j}_w, "
-                f"j{j}_d, p{post}_ring, {port}, ({step}) % p{post}_ring.shape[0])"]
+    buf = f"({step}) % 3"
+    for j, (pre, post, port, r) in enumerate(st.projs):
+        ring = f"p{post}_ring, {port}, ({step}) % p{post}_ring.shape[0]"
+        out.append(f"if t < j{j}_bounds.shape[1] - 1:")
+        if _kind(st, j) == "spike":
+            out.append(f"    deliver_r{r}({_segments(st, pre, buf)}, j{j}_bounds, t, j{j}_post, "
+                       f"j{j}_w, j{j}_d, {ring}, ({step}) + 1, j{j}_pl)")
+        else:
+            out.append(f"    deliver({_segments(st, pre, buf)}, j{j}_bounds, t, j{j}_post, "
+                       f"j{j}_w, j{j}_d, {ring})")
     return out
+
+
+def _post_hooks(st: Structure, step: str) -> list[str]:
+    """Thread t runs the postsynaptic hooks of its own targets that fired in ``step``."""
+    out = []
+    for j, (_, post, _, r) in enumerate(st.projs):
+        if _kind(st, j) == "spike":
+            out += [f"if t < p{post}_cnt.shape[1]:",
+                    f"    post_r{r}({_segments(st, post, f'({step}) % 3')}, t, j{j}_w, "
+                    f"({step}) + 1, j{j}_pl)"]
+    return out
+
+
+def _serial_traces(st: Structure, step: str) -> list[str]:
+    """After the parallel region: the presynaptic traces of ``step``'s spikes jump (and the
+    postsynaptic ones of rate rules, which then update every ``every`` steps)."""
+    out = []
+    buf = f"({step}) % 3"
+    for j, (pre, post, _, r) in enumerate(st.projs):
+        if r < 0:
+            continue
+        stamp = f"({step}) + 1"
+        out.append(f"jump_traces({_segments(st, pre, buf)}, j{j}_pl.pre_tr, j{j}_pl.pre_last, "
+                   f"{stamp}, j{j}_pl.pre_tab, j{j}_pl.pre_par)")
+        if _kind(st, j) == "rate":
+            out += [f"jump_traces({_segments(st, post, buf)}, j{j}_pl.post_tr, "
+                    f"j{j}_pl.post_last, {stamp}, j{j}_pl.post_tab, j{j}_pl.post_par)",
+                    f"if ({stamp}) % j{j}_every == 0:",
+                    f"    periodic_r{r}(j{j}_bounds, j{j}_post, j{j}_w, {stamp}, j{j}_pl)"]
+    return out
+
+
+def _samples(st: Structure, stamp: str) -> tuple[list[str], list[str]]:
+    """Weight monitors due at ``stamp``: (in the region: thread t copies the weights of its
+    own targets' synapses; after it: the row is complete)."""
+    inside, after = [], []
+    for r, j in enumerate(st.weight_mons):
+        inside += [f"if ({stamp}) % u{r}_every == 0 and t < u{r}_bounds.size - 1:",
+                   f"    record_weights(j{j}_w, u{r}_idx, u{r}_cols, u{r}_bounds, t, u{r}_buf, "
+                   f"u{r}_fill)"]
+        after += [f"if ({stamp}) % u{r}_every == 0:", f"    u{r}_fill[0] += 1"]
+    return inside, after
+
+
+def _region(loop: str, parts: list[list[str]]) -> list[str]:
+    body = [x for part in parts for x in part]
+    return [f"for t in {loop}(n_threads):"] + ["    " + x for x in body] if body else []
+
+
+_DRIVERS = {
+    "spike": '''
+
+@njit(cache=True, nogil=True)
+def deliver_r{r}(spk, seg_lo, seg_cnt, bounds, col, post, w, delay, ring, port, slot, stamp, pl):
+    """Presynaptic spikes at ``stamp``: {on_pre} on each synapse of the own target range, then
+    the updated weight goes into ring slot (slot + delay) mod L."""
+    L = ring.shape[0]
+    for c in range(seg_cnt.size):
+        for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
+            i = spk[j]
+            r1 = trace_at(pl.pre_tr, 0, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+            r2 = trace_at(pl.pre_tr, 1, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+            for k in range(bounds[i, col], bounds[i, col + 1]):
+                q = post[k]
+                o1 = trace_at(pl.post_tr, 0, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
+                o2 = trace_at(pl.post_tr, 1, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
+                {on_pre}(k, w, pl.syn, pl.coef, r1, r2, o1, o2, stamp)
+                s = slot + (delay[0] if delay.size == 1 else delay[k])
+                if s >= L:
+                    s -= L
+                ring[s, port, q] += w[k]
+
+
+@njit(cache=True, nogil=True)
+def post_r{r}(spk, seg_lo, seg_cnt, col, w, stamp, pl):
+    """Postsynaptic spikes of segment ``col`` at ``stamp``: {on_post} on each synapse onto
+    them, then their traces jump."""
+    for j in range(seg_lo[col], seg_lo[col] + seg_cnt[col]):
+        q = spk[j]
+        o1 = trace_at(pl.post_tr, 0, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
+        o2 = trace_at(pl.post_tr, 1, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
+        for x in range(pl.col_ptr[q], pl.col_ptr[q + 1]):
+            i = pl.col_pre[x]
+            r1 = trace_at(pl.pre_tr, 0, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+            r2 = trace_at(pl.pre_tr, 1, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+            {on_post}(pl.col_syn[x], w, pl.syn, pl.coef, r1, r2, o1, o2, stamp)
+        trace_jump(pl.post_tr, pl.post_last, q, stamp, pl.post_tab, pl.post_par)
+''',
+    "rate": '''
+
+@njit(cache=True, nogil=True)
+def periodic_r{r}(bounds, post, w, stamp, pl):
+    """Every ``every`` steps: {on_post_update} on each target, then {on_step} on each
+    synapse, with the rate traces x (source) and y (target) at ``stamp``."""
+    n_post = pl.post_tr.shape[1]
+    y = np.empty(n_post)
+    for q in range(n_post):
+        y[q] = trace_at(pl.post_tr, 0, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
+        {on_post_update}(q, pl.post_state, pl.coef, y[q])
+    last = bounds.shape[1] - 1
+    for i in range(bounds.shape[0]):
+        x = trace_at(pl.pre_tr, 0, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+        for k in range(bounds[i, 0], bounds[i, last]):
+            {on_step}(k, w, pl.syn, pl.coef, x, y[post[k]], pl.post_state, post[k])
+''',
+}
 
 
 def source(st: Structure, key: str) -> str:
     """The text of the generated module (see the step order in simulation.py).
 
     Thread t owns unit range t of every population and the same target range of every
-    projection. In step k, one parallel region lets each thread first deliver the spikes of
-    step k - 1 into its own targets, then integrate its own units for step k; both touch only
-    its own range, so the end of the region is the only barrier a step needs. Spike lists are
-    double-buffered by step parity (buffer ``k & 1``), since step k - 1's lists are read while
-    step k's are written. The spikes of the last step are delivered before returning.
+    projection. In step k, one parallel region lets each thread run the postsynaptic hooks of
+    its own targets that fired in step k - 2, deliver the spikes of step k - 1 into its own
+    targets (presynaptic hooks on the way), then integrate its own units for step k; all of
+    that touches only its own range, so the end of the region is the only barrier a step
+    needs. The presynaptic traces of step k - 1's spikes then jump (serially: several threads
+    read them). Spike lists are kept for three steps (buffer ``step % 3``). When a call
+    returns, every hook and delivery of its steps has run.
     """
     loop = "prange" if st.parallel else "range"
     neurons = [p for p, (kind, _, _) in enumerate(st.pops) if kind == "neurons"]
     lines = [
         f'"""Generated by neurosim {__version__} (structure {key}). Do not edit."""',
+        "import numpy as np  # noqa: F401",
         "from numba import njit, prange  # noqa: F401",
         "from neurosim.kernels.engine import (apply_currents, compact, deliver, record_spikes,",
-        "                                     record_state)",
+        "                                     record_state, record_weights)",
+        "from neurosim.kernels.plasticity import jump_traces, trace_at, trace_jump  # noqa: F401",
     ]
     lines += [f"from {mod} import {fn} as update_p{p}"
               for p, (kind, mod, fn) in enumerate(st.pops) if kind == "neurons"]
-    flush = [f"for t in {loop}(n_threads):  # deliver the spikes of the last step done"]
-    flush += ["    " + x for x in _deliveries(st, "(k - 1) & 1", "k - 1")] or ["    pass"]
+    hook_names = ("on_pre", "on_post", "on_step", "on_post_update")
+    for r, (kind, mod, hooks) in enumerate(st.rules):
+        fill = {"r": r}
+        for role, fn in zip(hook_names, hooks, strict=True):
+            if fn:
+                lines.append(f"from {mod} import {fn} as {role}_r{r}")
+            fill[role] = f"{role}_r{r}" if fn else "_no_hook"
+        if kind == "rate" and not hooks[3]:
+            lines += ["", "", "@njit", "def _no_hook(q, post_state, coef, y):", "    pass"]
+        lines += _DRIVERS[kind].format(**fill).split("\n")
+
+    def finish(last: str, done: str) -> list[str]:
+        """Complete the steps up to ``last`` (``done`` steps were run in this call): what
+        the next two steps' regions would have done for them."""
+        late = _post_hooks(st, f"{last} - 1") + _samples(st, last)[0]
+        late = [f"if {done} >= 2:"] + ["    " + x for x in late] if late else []
+        out = _region(loop, [late, _deliveries(st, last)])
+        after = _samples(st, last)[1]
+        out += [f"if {done} >= 2:"] + ["    " + x for x in after] if after else []
+        out += _serial_traces(st, last)
+        out += _region(loop, [_post_hooks(st, last), _samples(st, f"{last} + 1")[0]])
+        out += _samples(st, f"{last} + 1")[1]
+        return out or ["pass"]
+
     lines += [
         "",
         "",
@@ -127,14 +282,15 @@ def source(st: Structure, key: str) -> str:
         "    k = k0",
         "    for s in range(n_steps):",
         "        k = k0 + s",
-        "        b = k & 1",
+        "        b = k % 3",
     ]
     body = []
     for m, p in enumerate(st.spike_mons):
         size = (f"p{p}_spiked.size" if st.pops[p][0] == "neurons"
                 else f"(p{p}_ptr[s + 1] - p{p}_ptr[s])")
-        body += [f"if m{m}_fill[0] + {size} > m{m}_t.size:  # monitor buffer full: flush",
-                 "    if s > 0:"] + ["        " + x for x in flush] + ["    return s"]
+        body += [f"if m{m}_fill[0] + {size} > m{m}_t.size:  # monitor buffer full: stop here",
+                 "    if s > 0:"] + ["        " + x for x in finish("k - 1", "s")]
+        body += ["    return s"]
     body.append("# 1. current stimuli change")
     body += [f"apply_currents(k, c{c}_steps, c{c}_delta, c{c}_idx, c{c}_pos, p{p}_iext)"
              for c, p in enumerate(st.currents)]
@@ -145,9 +301,15 @@ def source(st: Structure, key: str) -> str:
                      f"p{p}_cnt[b, 0] = p{p}_ptr[s + 1] - p{p}_ptr[s]"]
     body += [f"inp{p} = p{p}_ring[k % p{p}_ring.shape[0]]" for p in neurons]
     body.append(f"for t in {loop}(n_threads):")
+    post = _post_hooks(st, "k - 2") + _samples(st, "k - 1")[0]
+    if post:
+        body.append("    # 2a. postsynaptic hooks of the own targets that fired in step k - 2;")
+        body.append("    # then every event of stamp <= k - 1 is in: weight monitors sample")
+        body.append("    if s >= 2:")
+        body += ["        " + x for x in post]
     body.append("    # 2. deliver step k - 1's spikes into slots k - 1 + delay (own targets)")
     body.append("    if s > 0:")
-    body += ["        " + x for x in _deliveries(st, "b ^ 1", "k - 1")] or ["        pass"]
+    body += ["        " + x for x in _deliveries(st, "k - 1")] or ["        pass"]
     body.append("    # 3. integrate own units one step (reads and clears ring slot k)")
     for p in neurons:
         body += [
@@ -156,6 +318,15 @@ def source(st: Structure, key: str) -> str:
             f"        update_p{p}(lo, hi, p{p}_state, p{p}_coef, inp{p}, p{p}_iext, p{p}_spiked)",
             f"        p{p}_cnt[b, t] = compact(p{p}_spiked, lo, hi, p{p}_spk[b])",
         ]
+    after = _samples(st, "k - 1")[1]
+    if after:
+        body.append("if s >= 2:")
+        body += ["    " + x for x in after]
+    traces = _serial_traces(st, "k - 1")
+    if traces:
+        body.append("# 3b. presynaptic traces of step k - 1's spikes jump")
+        body.append("if s > 0:")
+        body += ["    " + x for x in traces]
     body.append("# 4. monitors record the state after the step (time stamp k + 1)")
     for m, p in enumerate(st.spike_mons):
         body.append(f"record_spikes({_segments(st, p, 'b')}, k + 1, m{m}_t, m{m}_i, m{m}_fill)")
@@ -164,7 +335,7 @@ def source(st: Structure, key: str) -> str:
                  f"    record_state(p{p}_state[{row}], r{r}_idx, r{r}_buf, r{r}_fill)"]
     lines += ["        " + x for x in body]
     lines += ["    k = k0 + n_steps", "    if n_steps > 0:"]
-    lines += ["        " + x for x in flush]
+    lines += ["        " + x for x in finish("k - 1", "n_steps")]
     lines += ["    return n_steps", ""]
     return "\n".join(lines)
 

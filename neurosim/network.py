@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import bad
+from .plasticity import Plasticity
 from .population import Population, check_name
 from .projection import Projection
 from .spec import NeuronSpec
@@ -45,6 +46,13 @@ class SpikeMonitorSpec:
 
 
 @dataclass(frozen=True)
+class WeightMonitorSpec:
+    proj: str
+    indices: np.ndarray | None
+    every: int
+
+
+@dataclass(frozen=True)
 class StateMonitorSpec:
     pop: str
     var: str
@@ -72,6 +80,7 @@ class Network:
         self.currents: list[CurrentStep] = []
         self.spike_monitors: list[SpikeMonitorSpec] = []
         self.state_monitors: list[StateMonitorSpec] = []
+        self.weight_monitors: list[WeightMonitorSpec] = []
 
     # ----------------------------------------------------------------------------- building
     def _add_pop(self, pop):
@@ -99,8 +108,12 @@ class Network:
         return cs
 
     def connect(self, pre, post, rule, weight, delay=1.0, port: str = "exc",
-                name: str | None = None) -> Projection:
-        """Add synapses from ``pre`` to input ``port`` of ``post`` (see Projection)."""
+                name: str | None = None, plasticity: Plasticity | None = None) -> Projection:
+        """Add synapses from ``pre`` to input ``port`` of ``post`` (see Projection);
+        ``plasticity`` makes their weights learn (see :class:`neurosim.Plasticity`)."""
+        if plasticity is not None and not isinstance(plasticity, Plasticity):
+            raise bad("Network.connect", "plasticity", plasticity,
+                      "must be a neurosim.Plasticity (e.g. Plasticity('stdp', ...))")
         pre, post = self._name(pre), self._name(post)
         if name is None:
             name = f"{pre}_to_{post}"
@@ -111,7 +124,7 @@ class Network:
         check_name("Projection", name)
         if name in self.projections:
             raise bad("Network", "projection name", name, "is already used")
-        proj = Projection(name, pre, post, rule, weight, delay, port)
+        proj = Projection(name, pre, post, rule, weight, delay, port, plasticity)
         self.projections[name] = proj
         return proj
 
@@ -131,6 +144,21 @@ class Network:
         idx = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
         m = StateMonitorSpec(self._name(pop), var, idx, int(every))
         self.state_monitors.append(m)
+        return m
+
+    def weight_monitor(self, proj, indices=None, every: float | None = None) -> WeightMonitorSpec:
+        """Record the weights of projection ``proj``: synapses ``indices`` (CSR order, see
+        ``Simulation.synapses``; default all) every ``every`` ms (default: every step).
+
+        The sample at time T holds the weights after every plasticity event of the spikes
+        up to T (spikes stamped <= T) and every periodic update up to T."""
+        name = proj if isinstance(proj, str) else proj.name
+        idx = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
+        if every is not None and not (isinstance(every, (int, float)) and math.isfinite(every)
+                                      and every > 0):
+            raise bad(f"weight_monitor on '{name}'", "every", every, "must be > 0 (ms)")
+        m = WeightMonitorSpec(name, idx, every)
+        self.weight_monitors.append(m)
         return m
 
     @staticmethod
@@ -156,7 +184,8 @@ class Network:
                 pops[name] = dict(kind="spike_train", size=pop.size, n_spikes=int(pop.times.size))
         projs = {name: dict(pre=p.pre, post=p.post, port=p.port,
                             rule=_describe_rule(p.rule), weight=_describe_value(p.weight),
-                            delay_ms=_describe_value(p.delay))
+                            delay_ms=_describe_value(p.delay),
+                            plasticity=None if p.plasticity is None else p.plasticity.describe())
                  for name, p in self.projections.items()}
         return dict(
             seed=self.seed, populations=pops, projections=projs,
@@ -168,7 +197,10 @@ class Network:
             spike_monitors=[m.pop for m in self.spike_monitors],
             state_monitors=[dict(pop=m.pop, var=m.var, every=m.every,
                                  indices=None if m.indices is None else
-                                 _describe_value(m.indices)) for m in self.state_monitors])
+                                 _describe_value(m.indices)) for m in self.state_monitors],
+            weight_monitors=[dict(projection=m.proj, every_ms=m.every,
+                                  indices=None if m.indices is None else
+                                  _describe_value(m.indices)) for m in self.weight_monitors])
 
     # --------------------------------------------------------------------------- checking
     def validate(self, dt: float) -> None:
@@ -195,6 +227,10 @@ class Network:
                           f"(ports: {', '.join(target.spec.ports)})")
             if not hasattr(proj.rule, "pairs"):
                 raise bad(owner, "rule", proj.rule, "is not a connectivity rule (neurosim.connect)")
+        for m in self.weight_monitors:
+            if m.proj not in self.projections:
+                raise bad("weight_monitor", "proj", m.proj, "is not a projection of this "
+                          f"network (projections: {', '.join(self.projections) or 'none'})")
         for cs in self.currents:
             if not isinstance(self.pops.get(cs.target), Population):
                 raise bad("CurrentStep", "target", cs.target, "is not a neuron population")

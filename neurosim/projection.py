@@ -70,11 +70,13 @@ class Projection:
     delay : ms; scalar, array or distribution; each delay is rounded to whole steps by
         :func:`neurosim.units.to_steps` and must be at least one step.
     port : the target model's input port (``"exc"``, ``"inh"``).
+    plasticity : a :class:`neurosim.Plasticity`, or None for fixed weights.
     """
 
-    def __init__(self, name, pre, post, rule, weight, delay, port):
+    def __init__(self, name, pre, post, rule, weight, delay, port, plasticity=None):
         self.name, self.pre, self.post, self.rule = name, pre, post, rule
         self.weight, self.delay, self.port = weight, delay, port
+        self.plasticity = plasticity
 
     def build(self, n_pre: int, n_post: int, rng: np.random.Generator, dt: float) -> CSR:
         owner = f"Projection '{self.name}'"

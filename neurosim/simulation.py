@@ -87,19 +87,20 @@ class Simulation:
                                                          pop.params, dt))
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
-                cp.spk = np.zeros((2, pop.size), np.int32)  # by step parity
+                cp.spk = np.zeros((3, pop.size), np.int32)  # by step % 3
                 parts = threads if split and pop.size >= threads * MIN_UNITS_PER_CHUNK else 1
                 cp.chunks = _split(pop.size, parts, multiple=8)
-                cp.cnt = np.zeros((2, cp.chunks.size - 1), np.int64)
+                cp.cnt = np.zeros((3, cp.chunks.size - 1), np.int64)
                 cp.max_delay = 1
             else:
                 st.pops.append(("source", "", ""))
                 if hasattr(pop, "prepare"):
                     pop.prepare(dt)
-                cp.lo = np.zeros((2, 1), np.int64)
-                cp.cnt = np.zeros((2, 1), np.int64)
+                cp.lo = np.zeros((3, 1), np.int64)
+                cp.cnt = np.zeros((3, 1), np.int64)
         # projections
         self._projs = []
+        self._plastic = {}
         for proj in net.projections.values():
             pre, post = self._pops[proj.pre], self._pops[proj.post]
             csr = proj.build(pre.pop.size, post.pop.size, rng_build, dt)
@@ -107,7 +108,13 @@ class Simulation:
             port = post.pop.spec.ports.index(proj.port)
             post.max_delay = max(post.max_delay, csr.max_delay)
             self._projs.append((proj, csr, bounds))
-            st.projs.append((pre.index, post.index, port))
+            st.projs.append((pre.index, post.index, port, self._rule_index(st, proj)))
+            if proj.plasticity is not None:
+                csr.weight = np.array(csr.weights(), dtype=np.float64)  # one per synapse
+                pl = proj.plasticity
+                arrays = pl.compile(f"Plasticity '{pl.name}' on projection '{proj.name}'",
+                                    csr, pre.pop.size, post.pop.size, dt)
+                self._plastic[proj.name] = (arrays, np.int64(pl.every_steps(dt)))
         for cp in self._pops.values():
             if cp.is_neuron:
                 cp.ring = np.zeros((cp.max_delay + 1, len(cp.pop.spec.ports), cp.pop.size))
@@ -135,6 +142,24 @@ class Simulation:
                                                     row=row, fill=np.zeros(1, np.int64),
                                                     out_k=[], out_v=[])
             st.state_mons.append((cp.index, row))
+        self._weight_mons = {}
+        for m in net.weight_monitors:
+            j = [p.name for p in net.projections.values()].index(m.proj)
+            _, csr, bounds = self._projs[j]
+            idx = np.arange(csr.nnz) if m.indices is None else m.indices
+            if idx.size and (idx.min() < 0 or idx.max() >= csr.nnz):
+                raise bad(f"weight_monitor on '{m.proj}'", "indices", m.indices,
+                          f"must be synapse indices in 0..{csr.nnz - 1}")
+            every = 1 if m.every is None else max(1, int(to_steps(m.every, dt)))
+            # thread t samples the synapses onto its own targets (columns cols[b[t]:b[t+1]])
+            owner = np.searchsorted(self._pops[net.projections[m.proj].post].chunks,
+                                    csr.post[idx], side="right") - 1 if idx.size else idx
+            cols = np.argsort(owner, kind="stable").astype(np.int64)
+            cuts = np.searchsorted(owner[cols], np.arange(bounds.shape[1]))
+            self._weight_mons[m.proj] = dict(idx=idx.astype(np.int64), cols=cols,
+                                             bounds=cuts.astype(np.int64), every=every,
+                                             fill=np.zeros(1, np.int64), out_k=[], out_v=[])
+            st.weight_mons.append(j)
         # threads pay only where some population was split between them
         st.parallel = threads > 1 and any(cp.chunks.size > 2 for cp in self._pops.values()
                                           if cp.is_neuron)
@@ -144,6 +169,23 @@ class Simulation:
         t1 = time.perf_counter()
         self._run_chunk, self.source = codegen.load(st)
         self.load_time = time.perf_counter() - t1
+
+    @staticmethod
+    def _rule_index(st, proj) -> int:
+        """Index of the projection's plasticity rule in ``st.rules`` (-1: none)."""
+        if proj.plasticity is None:
+            return -1
+        spec = proj.plasticity.spec
+        hooks = tuple("" if f is None else f.py_func.__name__ for f in
+                      (spec.on_pre, spec.on_post, spec.on_step, spec.on_post_update))
+        mods = {f.py_func.__module__ for f in spec.hooks}
+        if len(mods) != 1:
+            raise bad(f"Plasticity '{spec.name}'", "hooks", sorted(mods),
+                      "must all be defined in one module")
+        entry = (spec.kind, mods.pop(), hooks)
+        if entry not in st.rules:
+            st.rules.append(entry)
+        return st.rules.index(entry)
 
     # ---------------------------------------------------------------------------- running
     @property
@@ -209,7 +251,7 @@ class Simulation:
             if not cp.is_neuron:
                 key = (self.seed, 2, cp.index)  # Poisson blocks: see PoissonInput.events
                 ptrs[cp.name], cp.ev = cp.pop.events(self.k, n, self.dt, key)
-        for m in self._state_mons.values():
+        for m in list(self._state_mons.values()) + list(self._weight_mons.values()):
             first = (self.k // m["every"] + 1) * m["every"]  # first stamp > k divisible
             rows = max(0, (self.k + n - first) // m["every"] + 1) if first <= self.k + n else 0
             m["buf"] = np.empty((rows, m["idx"].size))
@@ -230,6 +272,14 @@ class Simulation:
             else:
                 m["out_v"].append(m["buf"][:rows].copy())
                 m["out_k"].append(stamps)
+        for key, m in self._weight_mons.items():
+            rows = m["fill"][0]
+            stamps = m["first"] + m["every"] * np.arange(rows, dtype=np.int64)
+            if self._recorder is not None and hasattr(self._recorder, "write_weights"):
+                self._recorder.write_weights(key, stamps, m["buf"][:rows])
+            else:
+                m["out_v"].append(m["buf"][:rows].copy())
+                m["out_k"].append(stamps)
 
     def _args(self, ptrs, offset):
         a = []
@@ -238,14 +288,18 @@ class Simulation:
                 a += [cp.state, cp.coef, cp.ring, cp.iext, cp.spiked, cp.spk, cp.chunks, cp.cnt]
             else:
                 a += [ptrs[cp.name][offset:], cp.ev, cp.lo, cp.cnt]
-        for _, csr, bounds in self._projs:
+        for proj, csr, bounds in self._projs:
             a += [bounds, csr.post, csr.weight, csr.delay]
+            if proj.name in self._plastic:
+                a += list(self._plastic[proj.name])
         for cur in self._currents:
             a += list(cur)
         for m in self._spike_mons.values():
             a += [m["t"], m["i"], m["fill"]]
         for m in self._state_mons.values():
             a += [m["idx"], m["buf"], m["fill"], m["every"]]
+        for m in self._weight_mons.values():
+            a += [m["idx"], m["cols"], m["bounds"], m["buf"], m["fill"], m["every"]]
         return a
 
     def _flush_spikes(self):
@@ -353,7 +407,39 @@ class Simulation:
         if w.shape not in ((1,), (csr.nnz,)) or not np.all(np.isfinite(w)):
             raise bad(f"Projection '{name}'", "weight", weight,
                       f"must be finite, a scalar or one value per synapse ({csr.nnz})")
-        csr.weight = w.copy()
+        if name in self._plastic:  # plastic weights stay one per synapse, in place
+            csr.weight[:] = w
+        else:
+            csr.weight = w.copy()
+
+    def weights(self, name: str) -> np.ndarray:
+        """A copy of the weights of projection ``name`` now (one per synapse, CSR order;
+        see :meth:`synapses` for their sources and targets)."""
+        return np.array(self.projection(name).weights())
+
+    def synapses(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(source, target) unit of every synapse of projection ``name``, in CSR order."""
+        csr = self.projection(name)
+        return csr.pre(), csr.post.astype(np.int64)
+
+    def weights_recorded(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(times in ms, weights (n_times, n_synapses)) recorded by the weight monitor of
+        projection ``name``; the sample at T holds every plasticity event of spikes up to T."""
+        m = self._monitor(self._weight_mons, name, "weight monitor")
+        ks, vs = [], []
+        for k, v in zip(m["out_k"], m["out_v"], strict=True):
+            if isinstance(k, Path):  # a closed recording
+                t, v = load(k).weights(name)
+                k = np.rint(t / self.dt).astype(np.int64)
+            ks.append(k)
+            vs.append(v)
+        if self._recorder is not None and hasattr(self._recorder, "weight_steps"):
+            k, v = self._recorder.weight_steps(name)
+            ks.append(k)
+            vs.append(v)
+        if not vs:
+            return np.empty(0), np.empty((0, m["idx"].size))
+        return np.concatenate(ks) * self.dt, np.concatenate(vs)
 
     def set_rate(self, pop: str, rate) -> None:
         """Change the rate (Hz) of Poisson input ``pop`` between runs."""

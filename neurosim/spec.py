@@ -188,3 +188,123 @@ class NeuronSpec:
         rows += [f"| `{p.name}` | param | {p.default} | {p.unit} | {p.doc} |" for p in self.params]
         rows += [f"| `{s.name}` | state | {s.init} | {s.unit} | {s.doc} |" for s in self.state]
         return "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class Trace:
+    r"""A per-neuron spike trace of a plasticity rule (one value per pre- or postsynaptic unit).
+
+    Between the neuron's spikes it decays, and at a spike it jumps:
+
+    .. math::
+
+        x(t) = x(t_0)\, e^{-(t - t_0)/\tau}, \qquad x \leftarrow \kappa\, x + a
+
+    with ``tau`` the rule parameter named by ``tau``, ``a`` the increment and ``kappa`` 1
+    (all-to-all: every earlier spike counts) or 0 (nearest spike: the trace is reset to
+    ``a``); ``inc`` and ``keep`` are numbers or names of rule parameters. The decay is
+    computed analytically when the trace is read, from the step of its last jump, so traces
+    cost nothing between spikes.
+    """
+
+    name: str
+    tau: str
+    doc: str
+    inc: str | float = 1.0
+    keep: str | float = 1.0
+
+
+@dataclass(frozen=True)
+class PlasticitySpec:
+    r"""The declaration of a synaptic plasticity rule (one file in ``models/plasticity``).
+
+    Two kinds exist:
+
+    ``kind="spike"`` -- event-driven (STDP family). Up to two presynaptic traces ``r1, r2``
+    and two postsynaptic traces ``o1, o2`` (:class:`Trace`); hooks, all ``@njit``::
+
+        on_pre(k, w, syn, coef, r1, r2, o1, o2, stamp)    # a presynaptic spike crosses k
+        on_post(k, w, syn, coef, r1, r2, o1, o2, stamp)   # the target of k fired
+
+    ``k`` is the synapse (CSR index), ``w`` the weights (float64, nnz), ``syn`` the extra
+    per-synapse state (float64, (n_syn, nnz)), ``coef`` the rule's coefficients, ``r*``/``o*``
+    the traces of the synapse's two neurons just before this spike (not yet including it),
+    ``stamp`` the spike's time step. They change ``w[k]`` (and ``syn[:, k]``) in place. The
+    optional ``on_sync(k, w, syn, coef, stamp)`` brings a synapse up to ``stamp`` (rules whose
+    weight drifts between spikes, e.g. reward-modulated STDP).
+
+    ``kind="rate"`` -- periodic (Hebb, Oja, BCM). One presynaptic and one postsynaptic
+    trace (rate estimates, Hz); every ``every`` steps::
+
+        on_post_update(q, post_state, coef, y)           # each target q, before the synapses
+        on_step(k, w, syn, coef, x, y, post_state, q)    # each synapse k onto target q
+
+    Parameters are declared with :class:`Param` (population-wide floats with units); ``derive``
+    maps them (and dt) to the coefficient tuple named by ``coef_names``.
+    """
+
+    name: str
+    kind: str
+    params: tuple[Param, ...]
+    coef_names: tuple[str, ...]
+    derive: Callable
+    pre_traces: tuple[Trace, ...] = ()
+    post_traces: tuple[Trace, ...] = ()
+    syn_state: tuple[StateVar, ...] = ()
+    post_state: tuple[StateVar, ...] = ()
+    on_pre: Callable | None = None
+    on_post: Callable | None = None
+    on_sync: Callable | None = None
+    on_step: Callable | None = None
+    on_post_update: Callable | None = None
+    doc: str = ""
+
+    def __post_init__(self):
+        if self.kind not in ("spike", "rate"):
+            raise ValueError(f"PlasticitySpec {self.name}: kind must be 'spike' or 'rate'")
+        if len(self.pre_traces) > 2 or len(self.post_traces) > 2:
+            raise ValueError(f"PlasticitySpec {self.name}: at most two traces per side")
+        if self.kind == "spike" and (self.on_pre is None or self.on_post is None):
+            raise ValueError(f"PlasticitySpec {self.name}: a spike rule needs on_pre and on_post")
+        if self.kind == "rate" and (self.on_step is None or len(self.pre_traces) != 1
+                                    or len(self.post_traces) != 1):
+            raise ValueError(f"PlasticitySpec {self.name}: a rate rule needs on_step and one "
+                             "trace per side")
+        names = set(self.param_names)
+        for tr in self.pre_traces + self.post_traces:
+            for ref in (tr.tau, tr.inc, tr.keep):
+                if isinstance(ref, str) and ref not in names:
+                    raise ValueError(f"PlasticitySpec {self.name}: trace {tr.name} names "
+                                     f"unknown parameter {ref!r}")
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    def param(self, name: str) -> Param:
+        for p in self.params:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    defaults = NeuronSpec.defaults
+    validate_params = NeuronSpec.validate_params
+    coefficients = NeuronSpec.coefficients
+
+    @property
+    def hooks(self) -> tuple[Callable, ...]:
+        return tuple(f for f in (self.on_pre, self.on_post, self.on_sync, self.on_step,
+                                 self.on_post_update) if f is not None)
+
+    def doc_table(self) -> str:
+        """A Markdown table of parameters, traces and per-synapse state."""
+        rows = ["| name | kind | default / init | unit | meaning |", "|---|---|---|---|---|"]
+        rows += [f"| `{p.name}` | param | {p.default} | {p.unit} | {p.doc} |" for p in self.params]
+        for side, trs in (("pre", self.pre_traces), ("post", self.post_traces)):
+            rows += [f"| `{t.name}` | {side} trace | 0 | 1 | {t.doc} (tau `{t.tau}`) |"
+                     for t in trs]
+        rows += [f"| `{s.name}` | synapse state | {s.init} | {s.unit} | {s.doc} |"
+                 for s in self.syn_state]
+        rows += [f"| `{s.name}` | target state | {s.init} | {s.unit} | {s.doc} |"
+                 for s in self.post_state]
+        return "\n".join(rows)

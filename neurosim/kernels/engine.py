@@ -100,6 +100,16 @@ def record_state(row, idx, buf, fill):
     fill[0] = n + 1
 
 
+@njit(cache=True, nogil=True)
+def record_weights(w, idx, cols, bounds, t, buf, fill):
+    """Thread t's share of one weight sample: ``buf[fill[0], c] = w[idx[c]]`` for the columns
+    ``c = cols[bounds[t]:bounds[t + 1]]`` (synapses onto its own targets)."""
+    row = fill[0]
+    for x in range(bounds[t], bounds[t + 1]):
+        c = cols[x]
+        buf[row, c] = w[idx[c]]
+
+
 @njit(cache=True)
 def apply_currents(k, steps, delta, idx, pos, i_ext):
     """Apply every current change scheduled up to step k (pos[0]: next change);
