@@ -275,7 +275,7 @@ class Simulation:
         for key, m in self._weight_mons.items():
             rows = m["fill"][0]
             stamps = m["first"] + m["every"] * np.arange(rows, dtype=np.int64)
-            if self._recorder is not None and hasattr(self._recorder, "write_weights"):
+            if self._recorder is not None:
                 self._recorder.write_weights(key, stamps, m["buf"][:rows])
             else:
                 m["out_v"].append(m["buf"][:rows].copy())
@@ -343,7 +343,7 @@ class Simulation:
         for m in self._spike_mons.values():
             m["out_t"].append(path)
             m["out_i"].append(path)
-        for m in self._state_mons.values():
+        for m in (*self._state_mons.values(), *self._weight_mons.values()):
             m["out_k"].append(path)
             m["out_v"].append(path)
 
@@ -429,11 +429,11 @@ class Simulation:
         ks, vs = [], []
         for k, v in zip(m["out_k"], m["out_v"], strict=True):
             if isinstance(k, Path):  # a closed recording
-                t, v = load(k).weights(name)
+                t, v, _, _ = load(k).weights(name)
                 k = np.rint(t / self.dt).astype(np.int64)
             ks.append(k)
             vs.append(v)
-        if self._recorder is not None and hasattr(self._recorder, "weight_steps"):
+        if self._recorder is not None:
             k, v = self._recorder.weight_steps(name)
             ks.append(k)
             vs.append(v)

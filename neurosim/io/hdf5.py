@@ -1,6 +1,6 @@
 """Recording to HDF5: one versioned schema, streamed while the run goes, readable after a crash.
 
-Layout (``format_version`` 2)::
+Layout (``format_version`` 3)::
 
     /                          attrs: format = "neurosim-recording", format_version,
                                       neurosim_version, numpy_version, numba_version, h5py_version,
@@ -18,8 +18,11 @@ Layout (``format_version`` 2)::
     /state/<pop>/<var>/values  float64 (n_samples, n_recorded); attrs unit
     /state/<pop>/<var>/time_steps   int64 (n_samples,)
     /state/<pop>/<var>/recorded_ids int64 (n_recorded,)
-    /weights/<proj>/values     float64 (n_snapshots, n_synapses) in CSR order (sorted by
-                               (pre, post)); /weights/<proj>/{time_steps, pre, post}
+    /weights/<proj>/values     float64 (n_samples, n_recorded): a weight monitor's samples;
+                               /weights/<proj>/time_steps int64 (n_samples,) (sample at stamp
+                               T: every plasticity event of spikes up to T applied);
+                               /weights/<proj>/{synapse_ids, pre, post} (n_recorded,): CSR
+                               index (order sorted by (pre, post)), source and target
     /arrays/<name>             user-supplied arrays (written when the recording closes)
 
 Streaming: growing datasets are chunked (64 Ki elements for spike columns) and compressed
@@ -55,7 +58,7 @@ from .. import __version__
 from ..errors import bad
 
 FORMAT = "neurosim-recording"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 STATUS = {0: "running", 1: "complete", 2: "interrupted"}
 SPIKE_CHUNK = 1 << 16
 
@@ -127,12 +130,14 @@ class Recorder:
     overwrite : replace an existing file (at close; until then it is left intact).
     flush_every : ms of biological time between flushes to disk (partial chunks, SWMR flush).
     compression : gzip level 0-9 (0: none).
-    weights : ``{projection name: every ms}``: weight snapshots, the first at the start.
     command : the command line to store (default: ``sys.argv``).
+
+    Every monitor of the network is recorded: spikes, state variables and weights
+    (``Network.weight_monitor``).
     """
 
     def __init__(self, sim, path, overwrite: bool = False, flush_every: float = 1000.0,
-                 compression: int = 4, weights: dict | None = None, command=None):
+                 compression: int = 4, command=None):
         self.sim = sim
         self.path = Path(path)
         if not (np.isfinite(flush_every) and flush_every > 0):
@@ -149,12 +154,6 @@ class Recorder:
                            if self.path.exists() else self.path)
         self.flush_every_steps = max(1, int(round(flush_every / sim.dt)))
         self._next_flush = sim.k + self.flush_every_steps
-        self._weights = {}
-        for name, every in (weights or {}).items():
-            sim.projection(name)  # raises for an unknown projection
-            if not (np.isfinite(every) and every > 0):
-                raise bad("Recorder", f"weights['{name}']", every, "must be > 0 (ms)")
-            self._weights[name] = max(1, int(round(every / sim.dt)))
         self._arrays: dict[str, np.ndarray] = {}
         self.closed = False
         try:
@@ -197,16 +196,18 @@ class Recorder:
                 _Series(g, "time_steps", np.int64, rows_per_chunk=rows, compression=compression),
                 _Series(g, "values", np.float64, (n,), rows, compression))
         self._wseries = {}
-        for name in self._weights:
-            csr = sim.projection(name)
+        for name, m in sim._weight_mons.items():
+            idx = m["idx"]
+            pre, post = sim.synapses(name)
             g = f.create_group(f"weights/{name}")
-            g.create_dataset("pre", data=csr.pre().astype(np.uint32), compression="gzip")
-            g.create_dataset("post", data=csr.post.astype(np.uint32), compression="gzip")
+            g.create_dataset("synapse_ids", data=idx, compression="gzip")
+            g.create_dataset("pre", data=pre[idx].astype(np.uint32), compression="gzip")
+            g.create_dataset("post", data=post[idx].astype(np.uint32), compression="gzip")
+            rows = max(1, min(4096, (1 << 17) // max(idx.size, 1)))
             self._wseries[name] = (
-                _Series(g, "time_steps", np.int64, rows_per_chunk=64, compression=compression),
-                _Series(g, "values", np.float64, (csr.nnz,), 1, compression))
+                _Series(g, "time_steps", np.int64, rows_per_chunk=rows, compression=compression),
+                _Series(g, "values", np.float64, (idx.size,), rows, compression))
         f.swmr_mode = True  # from here on, no new objects; readers may follow
-        self._snapshot_weights(force=True)
         f.flush()
 
     # ---------------------------------------------------------------------- data from runs
@@ -220,22 +221,17 @@ class Recorder:
         self._guard(t.append, stamps)
         self._guard(v.append, values)
 
+    def write_weights(self, proj: str, stamps: np.ndarray, values: np.ndarray) -> None:
+        t, v = self._wseries[proj]
+        self._guard(t.append, stamps)
+        self._guard(v.append, values)
+
     def after_chunk(self) -> None:
-        """Called by the simulation after every run chunk: snapshots and timed flushes."""
-        self._snapshot_weights()
+        """Called by the simulation after every run chunk: timed flushes."""
         if self.sim.k >= self._next_flush:
             self.flush()
             while self._next_flush <= self.sim.k:
                 self._next_flush += self.flush_every_steps
-
-    def _snapshot_weights(self, force=False):
-        for name, every in self._weights.items():
-            if force or self.sim.k % every == 0:
-                t, v = self._wseries[name]
-                if t.fill + t.base and t.read()[-1] == self.sim.k:
-                    continue
-                self._guard(t.append, np.array([self.sim.k]))
-                self._guard(v.append, self.sim.projection(name).weights()[None, :])
 
     def flush(self) -> None:
         """Write partial chunks, record how far the file is complete, flush to disk."""
@@ -293,6 +289,10 @@ class Recorder:
 
     def state_steps(self, pop, var):
         t, v = self._state[(pop, var)]
+        return t.read(), v.read()
+
+    def weight_steps(self, proj):
+        t, v = self._wseries[proj]
         return t.read(), v.read()
 
     # ----------------------------------------------------------------------------- closing
@@ -396,7 +396,8 @@ class Results:
         return self._get(f"state/{pop}/{var}/recorded_ids")[0]
 
     def weights(self, proj: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(snapshot times in ms, values (n_snapshots, n_synapses), pre, post)."""
+        """(sample times in ms, values (n_samples, n_recorded), pre, post) of a weight
+        monitor; ``pre``/``post`` are the recorded synapses' source and target units."""
         self._check(proj, self.projections, "projection")
         base = f"weights/{proj}"
         t, v, pre, post = self._get(f"{base}/time_steps", f"{base}/values", f"{base}/pre",
@@ -458,4 +459,7 @@ def save(sim, path, overwrite: bool = False) -> Path:
     for pop, var in sim._state_mons:
         t, v = sim.state(pop, var)
         rec.write_state(pop, var, np.rint(t / sim.dt).astype(np.int64), v)
+    for proj in sim._weight_mons:
+        t, v = sim.weights_recorded(proj)
+        rec.write_weights(proj, np.rint(t / sim.dt).astype(np.int64), v)
     return rec.close()

@@ -103,11 +103,13 @@ def record_state(row, idx, buf, fill):
 @njit(cache=True, nogil=True)
 def record_weights(w, idx, cols, bounds, t, buf, fill):
     """Thread t's share of one weight sample: ``buf[fill[0], c] = w[idx[c]]`` for the columns
-    ``c = cols[bounds[t]:bounds[t + 1]]`` (synapses onto its own targets)."""
+    ``c = cols[bounds[t]:bounds[t + 1]]`` (synapses onto its own targets). A weight shared
+    by all synapses is stored once (``w.size == 1``)."""
     row = fill[0]
+    shared = w.size == 1
     for x in range(bounds[t], bounds[t + 1]):
         c = cols[x]
-        buf[row, c] = w[idx[c]]
+        buf[row, c] = w[0] if shared else w[idx[c]]
 
 
 @njit(cache=True)

@@ -65,14 +65,15 @@ def test_save_after_the_run_equals_streaming(tmp_path):
 
 
 def test_metadata_network_weights_arrays(tmp_path):
-    sim = _net().compile(dt=0.1)
-    with sim.record(tmp_path / "m.h5", weights={"exc_to_inh": 100.0},
-                    command=["neurosim", "run", "x"]) as rec:
+    net = _net()
+    net.weight_monitor("exc_to_inh", every=100.0)
+    sim = net.compile(dt=0.1)
+    with sim.record(tmp_path / "m.h5", command=["neurosim", "run", "x"]) as rec:
         sim.run(250.0)
         rec.add_array("labels", np.arange(5))
     res = load(tmp_path / "m.h5")
     assert res.meta["dt"] == 0.1 and res.meta["seed"] == 4
-    assert res.meta["command"] == "neurosim run x" and res.meta["format_version"] == 2
+    assert res.meta["command"] == "neurosim run x" and res.meta["format_version"] == 3
     assert res.meta["neurosim_version"] == ns.__version__ and res.meta["t_stop"] == 250.0
     exc = res.network["populations"]["exc"]
     assert exc["model"] == "iaf_psc_exp" and exc["params"]["tau_m"] == {"value": 15.0,
@@ -80,9 +81,9 @@ def test_metadata_network_weights_arrays(tmp_path):
     assert res.network["projections"]["inh_to_exc"]["port"] == "inh"
     assert res.network["projections"]["noise_to_exc"]["weight"]["distribution"] == "Normal"
     t, w, pre, post = res.weights("exc_to_inh")
-    np.testing.assert_array_equal(t, [0.0, 100.0, 200.0])
+    np.testing.assert_array_equal(t, [100.0, 200.0])
     csr = sim.projection("exc_to_inh")
-    np.testing.assert_array_equal(w[0], csr.weights())
+    np.testing.assert_array_equal(w, [csr.weights()] * 2)
     np.testing.assert_array_equal(pre, csr.pre())
     np.testing.assert_array_equal(post, csr.post)
     np.testing.assert_array_equal(res.array("labels"), np.arange(5))

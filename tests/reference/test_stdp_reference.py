@@ -107,3 +107,38 @@ def test_run_in_pieces_equals_one_run():
     assert b.t == pytest.approx(1000.0)
     np.testing.assert_array_equal(a.weights("ff"), b.weights("ff"))
     np.testing.assert_array_equal(a.weights("rec"), b.weights("rec"))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_weight_monitor_samples_hold_every_event_up_to_their_time(tmp_path, threads,
+                                                                   force_split):
+    rule, params = RULES[0]
+    p = ns.Plasticity(rule, **params).params
+    net = ns.Network(seed=5)
+    net.poisson("inp", 40, 15.0)
+    net.population("out", "iaf_psc_exp", 30, I_e=376.0)
+    net.connect("inp", "out", ns.fixed_prob(0.5), weight=ns.Uniform(10.0, 50.0), delay=1.0,
+                plasticity=ns.Plasticity(rule, **params), name="ff")
+    net.spike_monitor("inp")
+    net.spike_monitor("out")
+    watch = np.array([3, 100, 17, 250])
+    net.weight_monitor("ff", indices=watch, every=25.0)
+    sim = net.compile(dt=DT, threads=threads)
+    w0 = sim.weights("ff")
+    sim.run(150.0, chunk=40.0)
+    with sim.record(tmp_path / "w.h5"):
+        sim.run(150.0, chunk=33.3)
+    t, w = sim.weights_recorded("ff")
+    np.testing.assert_allclose(t, np.arange(1, 13) * 25.0)
+    pre_sp, post_sp = spike_lists(sim, "inp", 40), spike_lists(sim, "out", 30)
+    src, tgt = sim.synapses("ff")
+    for row, T in enumerate(np.rint(t / DT).astype(int)):
+        for col, k in enumerate(watch):
+            a, b = pre_sp[src[k]], post_sp[tgt[k]]
+            assert w[row, col] == ref.stdp_traces(w0[k], a[a <= T], b[b <= T], p, DT)
+    res = ns.io.load(tmp_path / "w.h5")
+    tf, wf, pre, post = res.weights("ff")
+    np.testing.assert_array_equal(wf, w[6:])
+    np.testing.assert_array_equal(pre, src[watch])
+    np.testing.assert_array_equal(post, tgt[watch])
+    assert len(np.unique(w[:, 1])) > 3  # the watched weights moved
