@@ -41,7 +41,8 @@ class Structure:
     pops: list[tuple[str, str, str]] = field(default_factory=list)
     #: (pre index, post index, port index, rule index or -1) per projection
     projs: list[tuple[int, int, int, int]] = field(default_factory=list)
-    #: (kind, module, hook names (on_pre, on_post, on_step, on_post_update; "" if absent))
+    #: (kind, module, hook names (on_pre, on_post, on_step, on_post_update, on_sync; "" if
+    #: absent))
     #: per distinct plasticity rule
     rules: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
     #: projection index per weight monitor
@@ -226,6 +227,16 @@ def periodic_r{r}(bounds, post, w, stamp, pl):
 }
 
 
+_SYNC = '''
+
+@njit(cache=True, nogil=True)
+def sync_r{r}(w, stamp, pl):
+    """Bring every synapse up to ``stamp`` ({on_sync}), e.g. before the modulator changes."""
+    for k in range(w.size):
+        {on_sync}(k, w, pl.syn, pl.coef, stamp)
+'''
+
+
 def source(st: Structure, key: str) -> str:
     """The text of the generated module (see the step order in simulation.py).
 
@@ -250,7 +261,7 @@ def source(st: Structure, key: str) -> str:
     ]
     lines += [f"from {mod} import {fn} as update_p{p}"
               for p, (kind, mod, fn) in enumerate(st.pops) if kind == "neurons"]
-    hook_names = ("on_pre", "on_post", "on_step", "on_post_update")
+    hook_names = ("on_pre", "on_post", "on_step", "on_post_update", "on_sync")
     for r, (kind, mod, hooks) in enumerate(st.rules):
         fill = {"r": r}
         for role, fn in zip(hook_names, hooks, strict=True):
@@ -260,6 +271,8 @@ def source(st: Structure, key: str) -> str:
         if kind == "rate" and not hooks[3]:
             lines += ["", "", "@njit", "def _no_hook(q, post_state, coef, y):", "    pass"]
         lines += _DRIVERS[kind].format(**fill).split("\n")
+        if hooks[4]:
+            lines += _SYNC.format(**fill).split("\n")
 
     def finish(last: str, done: str) -> list[str]:
         """Complete the steps up to ``last`` (``done`` steps were run in this call): what
@@ -343,12 +356,12 @@ def source(st: Structure, key: str) -> str:
 _LOADED: dict[str, object] = {}
 
 
-def load(st: Structure):
-    """The compiled ``run_chunk`` of this structure and its source text."""
+def load_module(st: Structure):
+    """The generated module of this structure (``run_chunk``, the rule drivers and
+    ``__source__``), written to the cache folder and imported once per process."""
     key = st.key()
     if key in _LOADED:
-        mod = _LOADED[key]
-        return mod.run_chunk, mod.__source__
+        return _LOADED[key]
     text = source(st, key)
     path = cache_dir() / f"loop_{key}.py"
     if not path.exists() or path.read_text() != text:
@@ -362,4 +375,10 @@ def load(st: Structure):
     spec.loader.exec_module(mod)
     mod.__source__ = text
     _LOADED[key] = mod
-    return mod.run_chunk, text
+    return mod
+
+
+def load(st: Structure):
+    """The compiled ``run_chunk`` of this structure and its source text."""
+    mod = load_module(st)
+    return mod.run_chunk, mod.__source__

@@ -46,6 +46,7 @@ class Plasticity:
         except KeyError as e:
             raise bad(owner, "rule", rule, str(e.args[0])) from None
         self.params = self.spec.validate_params(owner, params)
+        self.spec.coefficients(owner, self.params, 1.0)  # inconsistent values fail here
         if every is not None:
             if self.spec.kind != "rate":
                 raise bad(owner, "every", every, "applies to rate rules only")

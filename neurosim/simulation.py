@@ -167,7 +167,8 @@ class Simulation:
         self._recorder = None
         self.build_time = time.perf_counter() - t0
         t1 = time.perf_counter()
-        self._run_chunk, self.source = codegen.load(st)
+        self._loop = codegen.load_module(st)
+        self._run_chunk, self.source = self._loop.run_chunk, self._loop.__source__
         self.load_time = time.perf_counter() - t1
 
     @staticmethod
@@ -177,7 +178,8 @@ class Simulation:
             return -1
         spec = proj.plasticity.spec
         hooks = tuple("" if f is None else f.py_func.__name__ for f in
-                      (spec.on_pre, spec.on_post, spec.on_step, spec.on_post_update))
+                      (spec.on_pre, spec.on_post, spec.on_step, spec.on_post_update,
+                       spec.on_sync))
         mods = {f.py_func.__module__ for f in spec.hooks}
         if len(mods) != 1:
             raise bad(f"Plasticity '{spec.name}'", "hooks", sorted(mods),
@@ -414,8 +416,39 @@ class Simulation:
 
     def weights(self, name: str) -> np.ndarray:
         """A copy of the weights of projection ``name`` now (one per synapse, CSR order;
-        see :meth:`synapses` for their sources and targets)."""
-        return np.array(self.projection(name).weights())
+        see :meth:`synapses` for their sources and targets). Weights that drift between
+        spikes (rules with ``on_sync``) are read brought up to now, without changing the
+        simulation's state."""
+        w = np.array(self.projection(name).weights())
+        sync = self._sync(name)
+        if sync is not None:
+            arrays = self._plastic[name][0]
+            sync(w, self.k, arrays._replace(syn=arrays.syn.copy()))
+        return w
+
+    def _sync(self, name):
+        """The generated ``sync`` driver of projection ``name``'s rule, or None."""
+        j = [p.name for p, _, _ in self._projs].index(name)
+        r = self.structure.projs[j][3]
+        return getattr(self._loop, f"sync_r{r}", None) if r >= 0 else None
+
+    def set_modulator(self, name: str, value: float) -> None:
+        """Set the third factor M of projection ``name``'s rule (e.g. ``rstdp``) from now
+        on; every synapse is first brought up to now with the old value."""
+        self.projection(name)  # raises for an unknown projection
+        owner = f"Projection '{name}'"
+        spec = self.network.projections[name].plasticity
+        if spec is None or "modulator" not in spec.spec.coef_names:
+            raise bad(owner, "plasticity", None if spec is None else spec.name,
+                      "has no modulator (use a rule such as 'rstdp')")
+        value = float(value)
+        if not np.isfinite(value):
+            raise bad(owner, "modulator", value, "must be finite")
+        arrays = self._plastic[name][0]
+        sync = self._sync(name)
+        if sync is not None:
+            sync(self.projection(name).weight, self.k, arrays)
+        arrays.coef[spec.spec.coef_names.index("modulator")] = value
 
     def synapses(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """(source, target) unit of every synapse of projection ``name``, in CSR order."""
