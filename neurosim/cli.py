@@ -203,6 +203,20 @@ def models_markdown() -> str:
         out += [f"## `{name}`", "", f"Input ports: {', '.join(f'`{p}`' for p in spec.ports)}."
                 + (" Trainable (torch step)." if spec.trainable else ""), "",
                 "```text", spec.doc.strip(), "```", "", spec.doc_table(), ""]
+    out += ["# Plasticity rules", "",
+            "Pass as `Network.connect(..., plasticity=neurosim.Plasticity(name, **params))`.", ""]
+    seen = set()
+    for name in registry.rule_names():
+        spec = registry.get_rule(name)
+        kind = ("spike-timing rule (hooks on spikes)" if spec.kind == "spike"
+                else "rate rule (periodic updates, `every` ms)")
+        out += [f"## `{name}`", "", f"A {kind}."]
+        if spec.doc in seen:  # several rules of one file share its docstring
+            out += ["", "Equations: see the rule declared above in the same file.", ""]
+        else:
+            out += ["", "```text", spec.doc.strip(), "```", ""]
+            seen.add(spec.doc)
+        out += [spec.doc_table(), ""]
     return "\n".join(out)
 
 
@@ -213,7 +227,8 @@ def cmd_models(args) -> int:
         print(models_markdown())
         return 0
     if args.name:
-        spec = registry.get(args.name)
+        spec = (registry.get_rule(args.name) if args.name in registry.rule_names()
+                else registry.get(args.name))
         print(spec.doc.strip())
         print()
         print(spec.doc_table())
@@ -222,6 +237,9 @@ def cmd_models(args) -> int:
             spec = registry.get(name)
             print(f"{name:16s} ports {', '.join(spec.ports):10s} "
                   f"{len(spec.params)} parameters, state {', '.join(spec.state_names)}")
+        for name in registry.rule_names():
+            spec = registry.get_rule(name)
+            print(f"{name:16s} {spec.kind} plasticity rule, {len(spec.params)} parameters")
     return 0
 
 
