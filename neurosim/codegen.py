@@ -61,6 +61,12 @@ class Structure:
                 sources.add(inspect.getsourcefile(sys.modules[mod]))
         for _, mod, _ in self.rules:
             sources.add(inspect.getsourcefile(sys.modules[mod]))
+        # built-in model files import helpers from their neighbours (alif <- lif, triplet <-
+        # stdp), which get compiled into this loop too: hash the whole folder of each
+        models = Path(importlib.util.find_spec("neurosim.models").submodule_search_locations[0])
+        for path in list(sources):
+            if Path(path).resolve().is_relative_to(models.resolve()):
+                sources.update(str(p) for p in Path(path).parent.glob("*.py"))
         h = hashlib.sha256(repr((__version__, self.__dict__)).encode())
         for path in sorted(sources):
             h.update(Path(path).read_bytes())

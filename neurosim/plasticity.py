@@ -25,7 +25,7 @@ import numpy as np
 from . import registry
 from .errors import bad
 from .kernels.plasticity import PlasticArrays, by_target, decay_params
-from .units import to_steps
+from .units import is_multiple, to_steps
 
 
 class Plasticity:
@@ -71,7 +71,12 @@ class Plasticity:
 
     # ----------------------------------------------------------------------- compiling
     def every_steps(self, dt: float) -> int:
-        return 1 if self.every is None else max(1, int(to_steps(self.every, dt)))
+        if self.every is None:
+            return 1
+        if not is_multiple(self.every, dt):
+            raise bad(f"Plasticity '{self.name}'", "every", self.every,
+                      f"must be a whole number of steps of dt = {dt} ms")
+        return int(to_steps(self.every, dt))
 
     def compile(self, owner: str, csr, n_pre: int, n_post: int, dt: float) -> PlasticArrays:
         """The arrays of this rule on ``csr``: traces, tables, the by-target view and the

@@ -56,8 +56,8 @@ def decay_params(taus, keeps, incs, dt: float) -> tuple[np.ndarray, np.ndarray]:
 
 @njit(inline="always")
 def trace_at(tr, m, i, last, stamp, table, par):
-    """Trace m of unit i at step ``stamp`` (its last jump decayed, not including a spike of
-    unit i at ``stamp`` itself, which jumps only after the hooks ran)."""
+    """Trace m of unit i at step ``stamp``: its last jump decayed. Spike hooks read it before
+    a spike of unit i at ``stamp`` itself jumps it; rate rules read it after."""
     d = stamp - last[i]
     if d < table.shape[1]:
         return tr[m, i] * table[m, d]
