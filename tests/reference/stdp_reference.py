@@ -78,3 +78,58 @@ def stdp_pairs(w, pre, post, p, dt, nearest=False):
         w = depress(w, p, k) if side == "pre" else potentiate(w, p, k)
         seen[side].append(t)
     return w
+
+
+def triplet_up(w, p, dw):
+    """Potentiation of the triplet rule by ``dw`` (soft factor (1 - w/w_max)^mu_plus), clipped
+    at w_max."""
+    wn = w + power(1.0 - w / p["w_max"], p["mu_plus"]) * dw
+    return wn if wn < p["w_max"] else p["w_max"]
+
+
+def triplet_down(w, p, dw):
+    """Depression of the triplet rule by ``dw`` (soft factor (w/w_max)^mu_minus), clipped at 0."""
+    wn = w - power(w / p["w_max"], p["mu_minus"]) * dw
+    return wn if wn > 0.0 else 0.0
+
+
+def triplet_traces(w, pre, post, p, dt, nearest=False):
+    """Triplet STDP (``triplet`` / ``triplet_nn``) on one synapse, trace style: r1, r2 of the
+    source, o1, o2 of the target; each spike reads the traces before its own jump."""
+    keep = 0.0 if nearest else 1.0
+    r1, r2 = Trace(p["tau_plus"], dt, keep), Trace(p["tau_x"], dt, keep)
+    o1, o2 = Trace(p["tau_minus"], dt, keep), Trace(p["tau_y"], dt, keep)
+    for t, side in events(pre, post):
+        if side == "pre":
+            w = triplet_down(w, p, o1.at(t) * (p["A2_minus"] + p["A3_minus"] * r2.at(t)))
+            r1.jump(t)
+            r2.jump(t)
+        else:
+            w = triplet_up(w, p, r1.at(t) * (p["A2_plus"] + p["A3_plus"] * o2.at(t)))
+            o1.jump(t)
+            o2.jump(t)
+    return w
+
+
+def triplet_pairs(w, pre, post, p, dt, nearest=False):
+    """Triplet STDP on one synapse from explicit sums over earlier spikes (nearest: the latest
+    one only): at a post spike r1 = sum over earlier pre spikes of exp(-(t - s)/tau_plus) and
+    o2 = the same over earlier post spikes with tau_y; at a pre spike o1 over earlier post
+    spikes (tau_minus) and r2 over earlier pre spikes (tau_x)."""
+    seen = {"pre": [], "post": []}
+
+    def k(side, t, tau):
+        partners = seen[side][-1:] if nearest else seen[side]
+        return sum(math.exp(-(t - s) * dt / tau) for s in partners)
+
+    for t, side in events(pre, post):
+        if side == "pre":
+            dw = k("post", t, p["tau_minus"]) * (p["A2_minus"]
+                                                 + p["A3_minus"] * k("pre", t, p["tau_x"]))
+            w = triplet_down(w, p, dw)
+        else:
+            dw = k("pre", t, p["tau_plus"]) * (p["A2_plus"]
+                                               + p["A3_plus"] * k("post", t, p["tau_y"]))
+            w = triplet_up(w, p, dw)
+        seen[side].append(t)
+    return w
