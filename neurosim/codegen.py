@@ -182,16 +182,19 @@ def deliver_r{r}(spk, seg_lo, seg_cnt, bounds, col, post, w, delay, ring, port, 
     """Presynaptic spikes at ``stamp``: {on_pre} on each synapse of the own target range, then
     the updated weight goes into ring slot (slot + delay) mod L."""
     L = ring.shape[0]
+    syn, coef = pl.syn, pl.coef  # fields read once: inside the loops they are not hoisted
+    xt, xl, xtab, xpar = pl.pre_tr, pl.pre_last, pl.pre_tab, pl.pre_par
+    yt, yl, ytab, ypar = pl.post_tr, pl.post_last, pl.post_tab, pl.post_par
     for c in range(seg_cnt.size):
         for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
             i = spk[j]
-            r1 = trace_at(pl.pre_tr, 0, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
-            r2 = trace_at(pl.pre_tr, 1, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+            r1 = trace_at(xt, 0, i, xl, stamp, xtab, xpar)
+            r2 = trace_at(xt, 1, i, xl, stamp, xtab, xpar)
             for k in range(bounds[i, col], bounds[i, col + 1]):
                 q = post[k]
-                o1 = trace_at(pl.post_tr, 0, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
-                o2 = trace_at(pl.post_tr, 1, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
-                {on_pre}(k, w, pl.syn, pl.coef, r1, r2, o1, o2, stamp)
+                o1 = trace_at(yt, 0, q, yl, stamp, ytab, ypar)
+                o2 = trace_at(yt, 1, q, yl, stamp, ytab, ypar)
+                {on_pre}(k, w, syn, coef, r1, r2, o1, o2, stamp)
                 s = slot + (delay[0] if delay.size == 1 else delay[k])
                 if s >= L:
                     s -= L
@@ -202,16 +205,20 @@ def deliver_r{r}(spk, seg_lo, seg_cnt, bounds, col, post, w, delay, ring, port, 
 def post_r{r}(spk, seg_lo, seg_cnt, col, w, stamp, pl):
     """Postsynaptic spikes of segment ``col`` at ``stamp``: {on_post} on each synapse onto
     them, then their traces jump."""
+    syn, coef = pl.syn, pl.coef  # fields read once: inside the loops they are not hoisted
+    xt, xl, xtab, xpar = pl.pre_tr, pl.pre_last, pl.pre_tab, pl.pre_par
+    yt, yl, ytab, ypar = pl.post_tr, pl.post_last, pl.post_tab, pl.post_par
+    col_ptr, col_syn, col_pre = pl.col_ptr, pl.col_syn, pl.col_pre
     for j in range(seg_lo[col], seg_lo[col] + seg_cnt[col]):
         q = spk[j]
-        o1 = trace_at(pl.post_tr, 0, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
-        o2 = trace_at(pl.post_tr, 1, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
-        for x in range(pl.col_ptr[q], pl.col_ptr[q + 1]):
-            i = pl.col_pre[x]
-            r1 = trace_at(pl.pre_tr, 0, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
-            r2 = trace_at(pl.pre_tr, 1, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
-            {on_post}(pl.col_syn[x], w, pl.syn, pl.coef, r1, r2, o1, o2, stamp)
-        trace_jump(pl.post_tr, pl.post_last, q, stamp, pl.post_tab, pl.post_par)
+        o1 = trace_at(yt, 0, q, yl, stamp, ytab, ypar)
+        o2 = trace_at(yt, 1, q, yl, stamp, ytab, ypar)
+        for x in range(col_ptr[q], col_ptr[q + 1]):
+            i = col_pre[x]
+            r1 = trace_at(xt, 0, i, xl, stamp, xtab, xpar)
+            r2 = trace_at(xt, 1, i, xl, stamp, xtab, xpar)
+            {on_post}(col_syn[x], w, syn, coef, r1, r2, o1, o2, stamp)
+        trace_jump(yt, yl, q, stamp, ytab, ypar)
 ''',
     "rate": '''
 
@@ -219,16 +226,18 @@ def post_r{r}(spk, seg_lo, seg_cnt, col, w, stamp, pl):
 def periodic_r{r}(bounds, post, w, stamp, pl):
     """Every ``every`` steps: {on_post_update} on each target, then {on_step} on each
     synapse, with the rate traces x (source) and y (target) at ``stamp``."""
+    syn, coef, post_state = pl.syn, pl.coef, pl.post_state
     n_post = pl.post_tr.shape[1]
     y = np.empty(n_post)
     for q in range(n_post):
         y[q] = trace_at(pl.post_tr, 0, q, pl.post_last, stamp, pl.post_tab, pl.post_par)
-        {on_post_update}(q, pl.post_state, pl.coef, y[q])
+        {on_post_update}(q, post_state, coef, y[q])
     last = bounds.shape[1] - 1
+    xt, xl, xtab, xpar = pl.pre_tr, pl.pre_last, pl.pre_tab, pl.pre_par
     for i in range(bounds.shape[0]):
-        x = trace_at(pl.pre_tr, 0, i, pl.pre_last, stamp, pl.pre_tab, pl.pre_par)
+        x = trace_at(xt, 0, i, xl, stamp, xtab, xpar)
         for k in range(bounds[i, 0], bounds[i, last]):
-            {on_step}(k, w, pl.syn, pl.coef, x, y[post[k]], pl.post_state, post[k])
+            {on_step}(k, w, syn, coef, x, y[post[k]], post_state, post[k])
 ''',
 }
 
