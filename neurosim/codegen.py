@@ -277,14 +277,14 @@ def source(st: Structure, key: str) -> str:
     lines += [f"from {mod} import {fn} as update_p{p}"
               for p, (kind, mod, fn) in enumerate(st.pops) if kind == "neurons"]
     hook_names = ("on_pre", "on_post", "on_step", "on_post_update", "on_sync")
+    if any(kind == "rate" and not hooks[3] for kind, _, hooks in st.rules):
+        lines += ["", "", "@njit", "def _no_hook(q, post_state, coef, y):", "    pass"]
     for r, (kind, mod, hooks) in enumerate(st.rules):
         fill = {"r": r}
         for role, fn in zip(hook_names, hooks, strict=True):
             if fn:
                 lines.append(f"from {mod} import {fn} as {role}_r{r}")
             fill[role] = f"{role}_r{r}" if fn else "_no_hook"
-        if kind == "rate" and not hooks[3]:
-            lines += ["", "", "@njit", "def _no_hook(q, post_state, coef, y):", "    pass"]
         lines += _DRIVERS[kind].format(**fill).split("\n")
         if hooks[4]:
             lines += _SYNC.format(**fill).split("\n")
