@@ -12,6 +12,7 @@ in step ``round(T/dt) - 1`` and carries the stamp ``T``.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from .errors import bad
 from .population import check_name, check_size
@@ -25,12 +26,153 @@ def _csr_by_step(steps: np.ndarray, idx: np.ndarray, n_steps: int):
     return ptr, idx.astype(np.int32)
 
 
+# ------------------------------------------------------------------------ Poisson kernels
+# xoshiro256++ (Blackman & Vigna 2021), 256 bits of state; see PoissonInput for the seeding.
+_U = np.uint64
+_R23, _R41, _R45, _R19, _S17, _S11 = _U(23), _U(41), _U(45), _U(19), _U(17), _U(11)
+_R30, _R27, _R31 = _U(30), _U(27), _U(31)
+_ONE = _U(1)
+_GAMMA = _U(0x9E3779B97F4A7C15)  # SplitMix64's increment and multipliers
+_M1, _M2 = _U(0xBF58476D1CE4E5B9), _U(0x94D049BB133111EB)
+_2M53 = 2.0 ** -53
+
+
+@njit(cache=True)
+def _splitmix(x):
+    """SplitMix64's output function: a bijective mix of the 64-bit word ``x``."""
+    x = (x ^ (x >> _R30)) * _M1
+    x = (x ^ (x >> _R27)) * _M2
+    return x ^ (x >> _R31)
+
+
+@njit(cache=True)
+def _seed(base, b):
+    """The xoshiro256++ state of block ``b``: word j is SplitMix64 at position b + 1 of the
+    stream started at ``base[j]``."""
+    step = _U(b + 1) * _GAMMA
+    s0, s1 = _splitmix(base[0] + step), _splitmix(base[1] + step)
+    s2, s3 = _splitmix(base[2] + step), _splitmix(base[3] + step)
+    if (s0 | s1 | s2 | s3) == _U(0):
+        s0 = _ONE  # xoshiro's one forbidden state (probability 2**-256)
+    return s0, s1, s2, s3
+
+
+@njit(cache=True)
+def _next(s0, s1, s2, s3):
+    """(U uniform in (0, 1], next state): one step of xoshiro256++."""
+    x = s0 + s3
+    r = ((x << _R23) | (x >> _R41)) + s0
+    t = s1 << _S17
+    s2 ^= s0
+    s3 ^= s1
+    s1 ^= s2
+    s0 ^= s3
+    s2 ^= t
+    s3 = (s3 << _R45) | (s3 >> _R19)
+    return np.float64((r >> _S11) + _ONE) * _2M53, s0, s1, s2, s3
+
+
+@njit(cache=True, nogil=True)
+def _block_same(base, b, n_units, lg, ptr, idx):
+    """Block ``b`` of ``n_units`` sources sharing one firing probability p per step, ``lg`` =
+    1 / log(1 - p). The cells ``c = step * n_units + unit`` in order are one Bernoulli(p)
+    sequence: each gap to the next firing cell is ``1 + floor(log(U) * lg)``, so the events
+    come out sorted by step, units ascending within a step. Fills ``ptr`` (length
+    n_steps + 1) and ``idx``; returns the number of events, or -1 when ``idx`` is too short."""
+    s0, s1, s2, s3 = _seed(base, b)
+    n_steps = ptr.size - 1
+    cap = idx.size
+    ptr[:] = 0
+    inv = 1.0 / n_units
+    total = n_steps * n_units
+    n = c = 0  # c: the next cell
+    while True:
+        u, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+        g = np.floor(np.log(u) * lg)  # cells skipped before the next event
+        if not g < total - c:  # (NaN, for a p so small that lg is -inf: no event)
+            break
+        c += np.int64(g)
+        step = np.int64(c * inv)  # c // n_units without a division (and its branches)
+        unit = c - step * n_units
+        if unit < 0:  # rounding of c * inv, rare
+            step -= 1
+            unit += n_units
+        elif unit >= n_units:
+            step += 1
+            unit -= n_units
+        if n == cap:
+            return -1
+        idx[n] = unit
+        ptr[step + 1] += 1
+        n += 1
+        c += 1
+    for k in range(n_steps):
+        ptr[k + 1] += ptr[k]
+    return n
+
+
+@njit(cache=True, nogil=True)
+def _block_each(base, b, units, lg, ptr, idx, t_step, t_unit):
+    """Block ``b`` of sources with their own firing probabilities: unit ``units[j]`` has
+    ``lg[j]`` = 1 / log(1 - p). Each unit's firing steps follow from geometric gaps
+    (``t_step``, ``t_unit`` hold them, unit by unit); a counting sort by step, stable, so
+    units ascending within a step, fills ``ptr`` (length n_steps + 1) and ``idx``. Returns
+    the number of events, or -1 when the buffers (all of one length) are too short."""
+    s0, s1, s2, s3 = _seed(base, b)
+    n_steps = ptr.size - 1
+    cap = idx.size
+    ptr[:] = 0
+    n = 0
+    for j in range(units.size):
+        i, c = units[j], lg[j]
+        u, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+        pos = np.floor(np.log(u) * c)
+        while pos < n_steps:
+            if n == cap:
+                return -1
+            k = np.int64(pos)
+            t_step[n] = k
+            t_unit[n] = i
+            ptr[k + 1] += 1
+            n += 1
+            u, s0, s1, s2, s3 = _next(s0, s1, s2, s3)
+            pos += 1.0 + np.floor(np.log(u) * c)
+    for k in range(n_steps):
+        ptr[k + 1] += ptr[k]
+    fill = ptr[:n_steps].copy()
+    for e in range(n):
+        k = t_step[e]
+        idx[fill[k]] = t_unit[e]
+        fill[k] += 1
+    return n
+
+
 class PoissonInput:
     """``size`` independent Poisson sources of ``rate`` Hz (scalar or one rate per unit).
 
     Discrete-time semantics (Brian2's ``PoissonGroup``): in every step each unit fires with
-    probability ``rate * dt``, independently. The spikes are drawn exactly, in time
-    proportional to their number, by geometric gaps between firing steps.
+    probability ``p = rate * dt`` (``rate * dt * 1e-3`` with ``dt`` in ms), independently of
+    the other units and steps; ``p`` may not exceed 1 (``check``). Units of rate 0 never fire.
+
+    The spikes are drawn exactly, in compiled code, in time proportional to their number (not
+    to units x steps), by geometric gaps between firing cells: a gap ``G`` with
+    ``P(G = g) = (1 - p)**(g - 1) * p`` is ``1 + floor(log(U) / log(1 - p))`` for ``U``
+    uniform in (0, 1]. When all units share one ``p`` the (step, unit) cells, in step-major
+    order, form a single Bernoulli sequence and the events come out already sorted; otherwise
+    each unit draws its own firing steps and a counting sort by step builds the event list.
+    Within a step the units are listed in ascending order.
+
+    Seeding: the events are drawn in fixed blocks of ``BLOCK`` steps (block ``b`` holds steps
+    ``b * BLOCK .. (b + 1) * BLOCK - 1``), each from its own xoshiro256++ generator (256 bits
+    of state). The simulation passes ``key = (seed, 2, i)`` for its population ``i``;
+    ``base = SeedSequence(key).generate_state(4, uint64)`` is computed once per key, and word
+    ``j`` of block ``b``'s state is SplitMix64's output for ``base[j] + (b + 1) * gamma``
+    (gamma = 0x9E3779B97F4A7C15), i.e. position ``b + 1`` of a SplitMix64 stream started at
+    ``base[j]``, the seeding the xoshiro authors recommend. So the events are a function of
+    (key, rates, dt) alone: they do not depend on how a run is cut into ``run`` calls or
+    chunks, nor on the number of threads, and the global generators of NumPy and Numba are
+    neither used nor reseeded. The last block drawn is kept, since consecutive chunks share it;
+    ``set_rate`` drops it.
     """
 
     kind = "source"
@@ -58,46 +200,73 @@ class PoissonInput:
     BLOCK = 1024
 
     def events(self, k0: int, n_steps: int, dt: float, key: tuple[int, ...]):
-        """The events of steps k0 .. k0 + n_steps - 1.
+        """The events of steps ``k0 .. k0 + n_steps - 1`` as ``(ptr, idx)``: the units firing in
+        step ``k0 + k`` are ``idx[ptr[k]:ptr[k + 1]]`` (``ptr`` int64 of length
+        ``n_steps + 1``, ``idx`` int32, ascending within a step).
 
-        Events are drawn in fixed blocks of ``BLOCK`` steps, block b from a generator seeded
-        with ``(*key, b)``, so the spikes do not depend on how a run is cut into calls.
+        The steps are cut out of the blocks of ``BLOCK`` steps that cover them (see the class
+        docstring), so the result does not depend on how a run is cut into calls.
         """
-        parts_s, parts_i = [], []
-        for b in range(k0 // self.BLOCK, (k0 + n_steps - 1) // self.BLOCK + 1):
-            steps, idx = self._block(b, dt, key)
-            steps = steps + (b * self.BLOCK - k0)
-            sel = (steps >= 0) & (steps < n_steps)
-            parts_s.append(steps[sel])
-            parts_i.append(idx[sel])
-        steps, idx = np.concatenate(parts_s), np.concatenate(parts_i)
-        order = np.argsort(steps, kind="stable")
-        return _csr_by_step(steps[order], idx[order], n_steps)
+        B = self.BLOCK
+        ptr = np.empty(n_steps + 1, np.int64)
+        ptr[0] = 0
+        parts = []
+        done = n_ev = 0
+        for b in range(k0 // B, (k0 + n_steps - 1) // B + 1):
+            bptr, bidx = self._block(b, dt, key)
+            lo, hi = max(k0 - b * B, 0), min(k0 + n_steps - b * B, B)
+            a = bptr[lo]
+            ptr[done + 1:done + 1 + hi - lo] = bptr[lo + 1:hi + 1] - (a - n_ev)
+            parts.append(bidx[a:bptr[hi]])
+            done += hi - lo
+            n_ev += bptr[hi] - a
+        if len(parts) == 1:
+            return ptr, parts[0]  # a view of the cached block (the loop only reads it)
+        return ptr, (np.concatenate(parts) if parts else np.empty(0, np.int32))
 
     def _block(self, b: int, dt: float, key):
+        """(ptr of length BLOCK + 1, idx) of block ``b``; the last one is cached."""
         cached = getattr(self, "_cache", None)
-        if cached is not None and cached[0] == (b, dt, key):
+        if cached is not None and cached[0] == (b, dt, key) and cached[2] is self.rate:
             return cached[1]
-        rng = np.random.default_rng(np.random.SeedSequence([*key, b]))
-        p = self.rate * dt * 1e-3
-        units = np.flatnonzero(p > 0)
-        steps_l, idx_l = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
-        if units.size:
-            pos = rng.geometric(p[units]) - 1
-            while units.size:
-                alive = pos < self.BLOCK
-                units, pos = units[alive], pos[alive]
-                steps_l.append(pos)
-                idx_l.append(units)
-                pos = pos + rng.geometric(p[units])
-        out = np.concatenate(steps_l), np.concatenate(idx_l)
-        self._cache = ((b, dt, key), out)
+        prep = getattr(self, "_prep", None)
+        if prep is None or prep[0] != dt or prep[1] is not self.rate:
+            p = self.rate * dt * 1e-3
+            with np.errstate(divide="ignore", over="ignore"):
+                lg = 1.0 / np.log1p(-p)  # -0.0 where p = 1 (every step), -inf if p < 1e-308
+            mean = float(p.sum()) * self.BLOCK
+            cap = int(mean + 8.0 * np.sqrt(mean)) + 64  # rarely exceeded: then doubled
+            units = np.flatnonzero(p > 0).astype(np.int32)
+            same = units.size == self.size and bool(np.all(p == p[0]))
+            prep = self._prep = [dt, self.rate, same, units, lg[units], cap]
+        _, _, same, units, lg, cap = prep
+        seeds = getattr(self, "_seeds", None)
+        if seeds is None or seeds[0] != key:
+            base = np.random.SeedSequence(list(key)).generate_state(4, np.uint64)
+            seeds = self._seeds = (key, base)
+        base = seeds[1]
+        ptr = np.empty(self.BLOCK + 1, np.int64)
+        while True:
+            idx = np.empty(cap, np.int32)
+            if same:
+                n = _block_same(base, b, self.size, lg[0], ptr, idx)
+            elif units.size:
+                n = _block_each(base, b, units, lg, ptr, idx,
+                                np.empty(cap, np.int32), np.empty(cap, np.int32))
+            else:
+                ptr[:] = 0
+                n = 0
+            if n >= 0:
+                break
+            cap = prep[5] = 2 * cap
+        out = ptr, idx[:n]
+        self._cache = ((b, dt, key), out, self.rate)
         return out
 
     def set_rate(self, rate) -> None:
         """Validate and set a new rate (takes effect from the next run)."""
         self.rate = PoissonInput(self.name, self.size, rate).rate
-        self._cache = None
+        self._cache = self._prep = None
 
 
 class SpikeTrain:

@@ -11,13 +11,17 @@ target, numpy if Cython cannot compile). Two checks:
    the synapse and the additive STDP rule are Brian2's example, step for step.
 2. Statistics against the example as published (variant ``example``: delay 0, the weight sent
    before the depression of the same spike, ``v > vt``, v(0) = 0 mV), from independent random
-   draws: seeds 1-3 of each tool, 100 s. The Kolmogorov-Smirnov distance between a neurosim
-   and a Brian2 final weight distribution (mean over the 9 pairs) must be no larger than the
-   largest distance between two Brian2 seeds (3 pairs): neurosim is as close to Brian2 as
-   Brian2 is to itself. (Measured: 0.0273 against 0.030; over 4 seeds each 0.0284 against
-   a Brian2 mean of 0.0275 and max of 0.030, and neurosim-neurosim 0.0268.) Each distance
-   must also stay below the 5 % critical value of the two-sample KS test for 1,000 values,
-   0.061, and both tools' runs must be bimodal and settle at the same rate.
+   draws: seeds 1-6 of neurosim and 1-3 of Brian2 (the slow side), 100 s. The median of the
+   Kolmogorov-Smirnov distances between a neurosim and a Brian2 final weight distribution
+   (18 pairs) must be no larger than the largest distance between two Brian2 seeds (3 pairs):
+   neurosim is as close to Brian2 as Brian2 is to itself. The median, not the mean: single
+   seeds scatter (one of neurosim seeds 1-12 is 0.049 from Brian2, the others 0.025-0.034), so
+   a mean over 3 seeds passed or failed by the luck of the seeds (~60 % pass for either of our
+   Poisson generators over 40 seeds, whose mean distance to Brian2 is 0.0297 +- 0.0047 against
+   0.029 between Brian2 seeds). Measured: Brian2-Brian2 0.028-0.030; neurosim-Brian2 over
+   seeds 1-12 mean 0.0306, neurosim-neurosim mean 0.0301. Each distance must also stay below
+   the 5 % critical value of the two-sample KS test for 1,000 values, 0.061, and both tools'
+   runs must be bimodal and settle at the same rate.
 
 Slow: ~2 minutes with Brian2's Cython target and a warm cache on an idle machine (its first
 run compiles for ~1 minute more; with numpy, if Cython cannot compile, ~4 minutes).
@@ -39,7 +43,8 @@ pytestmark = [
 ]
 
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "song2000.py"
-SEEDS = (1, 2, 3)
+SEEDS = (1, 2, 3)          # Brian2
+SEEDS_NS = (1, 2, 3, 4, 5, 6)  # neurosim (cheap)
 T = 100.0  # s
 
 
@@ -64,12 +69,12 @@ def test_same_inputs_identical_spikes(exp, target):
 
 
 def test_weight_distribution_as_close_as_brian2_seeds(exp, target):
-    ours = [exp.run_neurosim(s, T) for s in SEEDS]
+    ours = [exp.run_neurosim(s, T) for s in SEEDS_NS]
     theirs = [exp.run_brian2(s, T, "example", target) for s in SEEDS]
     ns_b2 = exp.ks_pairs(ours, theirs)
     b2_b2 = exp.ks_pairs(theirs)
     msg = f"KS neurosim-Brian2 {ns_b2}, Brian2-Brian2 {b2_b2}"
-    assert statistics.fmean(ns_b2) <= max(b2_b2), msg
+    assert statistics.median(ns_b2) <= max(b2_b2), msg
     assert max(ns_b2) < exp.ks_critical(1000), msg
     for r in ours + theirs:  # both tools reproduce the experiment on their own
         assert r["frac_low"] > 0.22 and r["frac_high"] > 0.12, r
