@@ -1,0 +1,361 @@
+r"""SoftHebb: soft winner-take-all layers that learn without feedback (Numba CPU backend).
+
+One layer has :math:`K` neurons with weight vectors :math:`w_k \in \mathbb{R}^N`. For a batch of
+inputs :math:`x_b` (rows of ``X``, shape ``(B, N)``) the pre-activations are
+
+.. math:: u_{bk} = \sum_i w_{ki}\, x_{bi}
+
+(Lebesgue exponent :math:`p = 2`, the value of every published preset; no bias). Plasticity
+uses a post-synaptic factor :math:`y_{bk}` that depends on the rule:
+
+``soft`` (Moraitis et al. 2022, *Neuromorph. Comput. Eng.* 2:044017)
+    :math:`y_{bk} = \operatorname{softmax}_k(u_b / \tau)_k` (``t_invert`` = :math:`1/\tau`).
+``softkrotov`` (Journé et al., ICLR 2023: "soft anti-Hebbian"; the authors' code name)
+    the same softmax, sign-flipped for every neuron but the winner:
+    :math:`y_{bk} = +s_{bk}` if :math:`k = \arg\max_l u_{bl}`, else :math:`-s_{bk}`.
+``hard`` (hard winner-take-all)
+    :math:`y_{bk} = 1` for the winner, 0 otherwise (the limit :math:`\tau \to 0` of ``soft``).
+``krotov`` (Krotov & Hopfield 2019, *PNAS* 116:7723, ranking form)
+    :math:`y = 1` for the most activated neuron, :math:`-\Delta` for the ``ranking``-th most
+    activated one (``delta`` = :math:`\Delta`), 0 otherwise.
+
+The batched Oja-like change of every rule (Journé et al. 2023, eq. of the code's
+``delta_weight``) and its layer-wide normalisation:
+
+.. math::
+
+    \Delta w_{ki} = \sum_b y_{bk} \big(x_{bi} - u_{bk} w_{ki}\big)
+                  = (Y^\top X)_{ki} - \Big(\sum_b y_{bk} u_{bk}\Big) w_{ki},
+    \qquad
+    \widehat{\Delta w} = \frac{\Delta w}{\max_{k,i} |\Delta w_{ki}| + 10^{-30}}
+
+(one scalar per layer and batch, so ``lr`` is the step of the most-changed synapse), applied
+with the weight-norm-dependent learning rate of each neuron,
+
+.. math::
+
+    w_k \leftarrow w_k + \eta_k\, \widehat{\Delta w}_k, \qquad
+    \eta_k = \eta\, \big(\,\big|\, \lVert w_k \rVert_2 - R \,\big| + 10^{-10}\big)^{q}
+
+with :math:`R = 1`, :math:`\eta` = ``lr`` and :math:`q` = ``lr_power`` (0.5 in the CIFAR/STL
+presets, 0.2 in the MNIST MLP; :math:`q = 0` gives a constant rate, as Krotov's rule uses).
+Learning slows as every norm approaches 1; :func:`convergence` reports the mean
+:math:`|\lVert w_k\rVert - 1|` and the fraction of neurons within :math:`10^{-2}` of 1 (the
+authors' "R1"). Everything is unit-free (inputs are raw pixels in [0, 1]).
+
+Differences from the authors' code (github.com/NeuromorphicComputing/SoftHebb, f425230): the
+rule runs in float32 as theirs; the norm :math:`\lVert w_k\rVert` is taken before the update
+of the batch (theirs too); no bias / log-prior (no published deep preset uses one); only
+:math:`p = 2`.
+
+The layer kernels run in Numba over the neurons in parallel (both cores); the two matrix
+products :math:`U = X W^\top` and :math:`Y^\top X` go to numpy's BLAS. The torch backend
+(:mod:`neurosim.models.plasticity.softhebb_torch`) implements the same equations for dense and
+convolutional layers; tests hold the two together.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from neurosim.errors import bad
+
+#: rule name -> kernel code
+RULES: dict[str, int] = {"soft": 0, "softkrotov": 1, "hard": 2, "krotov": 3}
+
+#: target norm R of every weight vector
+RADIUS = 1.0
+
+
+def check_rule(owner: str, rule: str) -> int:
+    """The kernel code of ``rule``; a clear error for an unknown name."""
+    if rule not in RULES:
+        raise bad(owner, "rule", rule, f"must be one of {sorted(RULES)}")
+    return RULES[rule]
+
+
+def check_positive(owner: str, name: str, value, allow_zero: bool = False) -> float:
+    v = float(value)
+    if not math.isfinite(v) or v < 0 or (v == 0 and not allow_zero):
+        raise bad(owner, name, value, "must be finite and " + (">= 0" if allow_zero else "> 0"))
+    return v
+
+
+# ------------------------------------------------------------------------------ kernels
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def postsynaptic(U, rule, t_invert, delta, ranking):
+    """The plasticity factor ``Y`` (B, K) of pre-activations ``U`` (B, K) (see module doc).
+
+    ``rule`` is a code of :data:`RULES`; softmax is taken after subtracting the row maximum.
+    Ties for the winner go to the lowest index (as ``torch.argmax``).
+    """
+    nb, k_out = U.shape
+    Y = np.zeros_like(U)
+    for b in prange(nb):
+        win = 0
+        for k in range(1, k_out):
+            if U[b, k] > U[b, win]:
+                win = k
+        if rule == 2:
+            Y[b, win] = 1.0
+        elif rule == 3:
+            order = np.argsort(-U[b], kind="mergesort")
+            Y[b, order[0]] = 1.0
+            if ranking - 1 < k_out:
+                Y[b, order[ranking - 1]] = -delta
+        else:
+            top = U[b, win]
+            s = 0.0
+            for k in range(k_out):
+                e = math.exp((U[b, k] - top) * t_invert)
+                Y[b, k] = e
+                s += e
+            for k in range(k_out):
+                Y[b, k] = Y[b, k] / s
+                if rule == 1 and k != win:
+                    Y[b, k] = -Y[b, k]
+    return Y
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _yu(Y, U):
+    """yu_k = sum_b Y[b, k] U[b, k]."""
+    nb, k_out = U.shape
+    out = np.zeros(k_out, dtype=U.dtype)
+    for k in prange(k_out):
+        s = 0.0
+        for b in range(nb):
+            s += Y[b, k] * U[b, k]
+        out[k] = s
+    return out
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _raw_delta(W, YX, yu):
+    """dW = YX - yu[:, None] * W, a new array."""
+    dW = np.empty_like(W)
+    for k in prange(W.shape[0]):
+        for i in range(W.shape[1]):
+            dW[k, i] = YX[k, i] - yu[k] * W[k, i]
+    return dW
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _apply(W, YX, Y, U, lr, lr_power, norms):
+    """The fused update: W += eta_k * dW / max|dW|, without storing dW.
+
+    Pass 1 (per row k, in parallel) forms yu_k = sum_b Y[b, k] U[b, k], finds max_i |dW_ki|
+    and the learning rate of row k from its current norm (``norms``, kept up to date); pass 2
+    updates the rows and their norms. Returns max |dW|.
+    """
+    k_out, n_in = W.shape
+    nb = U.shape[0]
+    row_max = np.zeros(k_out, dtype=W.dtype)
+    eta = np.empty(k_out, dtype=W.dtype)
+    yu = np.empty(k_out, dtype=W.dtype)
+    for k in prange(k_out):
+        c = 0.0
+        for b in range(nb):
+            c += Y[b, k] * U[b, k]
+        c = W.dtype.type(c)
+        yu[k] = c
+        m = W.dtype.type(0.0)
+        for i in range(n_in):
+            d = abs(YX[k, i] - c * W[k, i])
+            if d > m:
+                m = d
+        row_max[k] = m
+        eta[k] = lr * (abs(norms[k] - RADIUS) + 1e-10) ** lr_power
+    scale = W.dtype.type(row_max.max() + 1e-30)
+    for k in prange(k_out):
+        c = yu[k]
+        e = eta[k]
+        s = 0.0
+        for i in range(n_in):
+            w = W[k, i] + e * ((YX[k, i] - c * W[k, i]) / scale)
+            W[k, i] = w
+            s += w * w
+        norms[k] = math.sqrt(s)
+    return scale
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _row_norms(W):
+    out = np.empty(W.shape[0], dtype=W.dtype)
+    for k in prange(W.shape[0]):
+        s = 0.0
+        for i in range(W.shape[1]):
+            s += W[k, i] * W[k, i]
+        out[k] = math.sqrt(s)
+    return out
+
+
+# ------------------------------------------------------------------------------ the layer
+
+
+def init_weights(n_out: int, n_in: int, radius: float, kind: str, rng, dtype=np.float32):
+    """Initial weights of norm ~``radius`` (the authors' ``check_dimension``).
+
+    ``kind="normal"``: :math:`N(0, \\sigma^2)`, :math:`\\sigma = r/\\sqrt{N}` (blocks that start
+    with batch norm); ``kind="positive"``: :math:`U(0, a)`, :math:`a = \\sqrt{3 r^2 / N}`, so
+    that :math:`E\\lVert w\\rVert^2 = r^2` (raw non-negative inputs, e.g. the MNIST MLP).
+    """
+    if kind == "normal":
+        w = rng.normal(0.0, radius / math.sqrt(n_in), size=(n_out, n_in))
+    elif kind == "positive":
+        w = rng.uniform(0.0, math.sqrt(3.0 * radius ** 2 / n_in), size=(n_out, n_in))
+    else:
+        raise bad("init_weights", "kind", kind, "must be 'normal' or 'positive'")
+    return np.ascontiguousarray(w, dtype=dtype)
+
+
+class SoftHebbDense:
+    """A dense soft-WTA layer of ``n_out`` neurons on ``n_in`` inputs (Numba CPU backend).
+
+    Parameters
+    ----------
+    n_in, n_out
+        Inputs :math:`N` and neurons :math:`K`.
+    rule
+        ``"soft"``, ``"softkrotov"``, ``"hard"`` or ``"krotov"`` (see the module doc).
+    t_invert
+        Inverse softmax temperature :math:`1/\\tau` (unit-free).
+    lr, lr_power
+        :math:`\\eta` and :math:`q` of the adaptive learning rate.
+    radius
+        Initial weight norm :math:`r` (35 for the MNIST MLP, 25 for conv nets).
+    init
+        ``"positive"`` (uniform, non-negative) or ``"normal"`` (see :func:`init_weights`).
+    delta, ranking
+        Krotov's anti-Hebbian strength :math:`\\Delta` and rank (``rule="krotov"`` only).
+    seed
+        Seed of the initial weights.
+    dtype
+        ``numpy.float32`` (default, as the paper) or ``numpy.float64``.
+    """
+
+    def __init__(self, n_in: int, n_out: int, rule: str = "softkrotov", t_invert: float = 1.0,
+                 lr: float = 0.08, lr_power: float = 0.5, radius: float = 25.0,
+                 init: str = "normal", delta: float = 0.4, ranking: int = 2, seed: int = 0,
+                 dtype=np.float32):
+        owner = "SoftHebbDense"
+        for name, v in (("n_in", n_in), ("n_out", n_out), ("ranking", ranking)):
+            if int(v) != v or v < 1:
+                raise bad(owner, name, v, "must be a positive integer")
+        self.rule = rule
+        self._code = check_rule(owner, rule)
+        self.t_invert = check_positive(owner, "t_invert", t_invert)
+        self.lr = check_positive(owner, "lr", lr, allow_zero=True)
+        self.lr_power = check_positive(owner, "lr_power", lr_power, allow_zero=True)
+        self.delta = check_positive(owner, "delta", delta, allow_zero=True)
+        self.ranking = int(ranking)
+        if self._code == 3 and self.ranking > n_out:
+            raise bad(owner, "ranking", ranking, f"exceeds the number of neurons {n_out}")
+        self.dtype = np.dtype(dtype)
+        if self.dtype not in (np.float32, np.float64):
+            raise bad(owner, "dtype", self.dtype, "must be float32 or float64")
+        rng = np.random.default_rng(seed)
+        self.weight = init_weights(int(n_out), int(n_in), check_positive(owner, "radius", radius),
+                                   init, rng, self.dtype)
+        self._norms = _row_norms(self.weight)
+
+    @property
+    def n_in(self) -> int:
+        return self.weight.shape[1]
+
+    @property
+    def n_out(self) -> int:
+        return self.weight.shape[0]
+
+    def set_weights(self, w) -> None:
+        """Replace the weights (copied, cast to the layer's dtype)."""
+        w = np.ascontiguousarray(w, dtype=self.dtype)
+        if w.shape != self.weight.shape:
+            raise bad("SoftHebbDense", "weights", w.shape, f"must have shape {self.weight.shape}")
+        self.weight = w.copy()
+        self._norms = _row_norms(self.weight)
+
+    def _inputs(self, X) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=self.dtype)
+        if X.ndim == 1:
+            X = X[None]
+        if X.ndim != 2 or X.shape[1] != self.n_in or X.shape[0] == 0:
+            raise bad("SoftHebbDense", "X", X.shape, f"must have shape (batch >= 1, {self.n_in})")
+        return X
+
+    def preactivation(self, X) -> np.ndarray:
+        """:math:`U = X W^\\top`, shape (B, K)."""
+        return self._inputs(X) @ self.weight.T
+
+    def postsynaptic(self, U) -> np.ndarray:
+        """The plasticity factor :math:`Y` of pre-activations ``U`` (B, K)."""
+        U = np.ascontiguousarray(U, dtype=self.dtype)
+        return postsynaptic(U, self._code, self.dtype.type(self.t_invert),
+                            self.dtype.type(self.delta), self.ranking)
+
+    def delta_weight(self, X, normalise: bool = True) -> np.ndarray:
+        """:math:`\\Delta w` of one batch (normalised by the layer max unless told not)."""
+        X = self._inputs(X)
+        U = X @ self.weight.T
+        Y = self.postsynaptic(U)
+        dW = _raw_delta(self.weight, Y.T @ X, _yu(Y, U))
+        if normalise:
+            dW /= np.abs(dW).max() + self.dtype.type(1e-30)
+        return dW
+
+    def learning_rates(self) -> np.ndarray:
+        """:math:`\\eta_k` of every neuron at the current weights."""
+        return self.lr * (np.abs(self._norms - RADIUS) + 1e-10) ** self.lr_power
+
+    def update(self, X) -> np.ndarray:
+        """One plasticity step on the batch ``X`` (B, N); returns its pre-activations ``U``."""
+        X = self._inputs(X)
+        U = X @ self.weight.T
+        Y = self.postsynaptic(U)
+        _apply(self.weight, Y.T @ X, Y, U, self.dtype.type(self.lr),
+               self.dtype.type(self.lr_power), self._norms)
+        return U
+
+    def fit(self, X, batch_size: int = 32, epochs: int = 1, progress: bool = False):
+        """Unsupervised training on the rows of ``X`` in order, ``epochs`` passes."""
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.n_in:
+            raise bad("SoftHebbDense.fit", "X", X.shape, f"must have shape (n, {self.n_in})")
+        if int(batch_size) != batch_size or batch_size < 1:
+            raise bad("SoftHebbDense.fit", "batch_size", batch_size, "must be >= 1")
+        starts = range(0, len(X), int(batch_size))
+        bar = _progress(len(starts) * epochs, progress, "SoftHebb")
+        for _ in range(int(epochs)):
+            for s in starts:
+                self.update(X[s:s + batch_size])
+                if bar is not None:
+                    bar.update(1)
+        if bar is not None:
+            bar.close()
+        return self
+
+    def convergence(self) -> tuple[float, float]:
+        """(mean :math:`|\\lVert w_k\\rVert - 1|`, fraction of neurons with it < 0.01)."""
+        return convergence(self.weight)
+
+
+def convergence(W) -> tuple[float, float]:
+    """Convergence measures of weights ``W`` (K, ...): mean |‖w_k‖ − 1| and the R1 fraction."""
+    W = np.asarray(W)
+    dev = np.abs(np.linalg.norm(W.reshape(W.shape[0], -1).astype(np.float64), axis=1) - RADIUS)
+    return float(dev.mean()), float(np.mean(dev < 1e-2))
+
+
+def _progress(total: int, on: bool, desc: str):
+    if not on:
+        return None
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is in the cli extra
+        return None
+    return tqdm(total=total, desc=desc, unit="batch")
