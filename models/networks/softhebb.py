@@ -1,4 +1,4 @@
-"""SoftHebb networks: the paper's architectures as named presets, and the training protocol.
+r"""SoftHebb networks: the paper's architectures as named presets, and the training protocol.
 
 Presets (Journé et al., ICLR 2023; values as in the authors' ``presets.json``, commit f425230,
 see ``shared/specs/softhebb-and-delta.md`` A.4). Each hidden block is
