@@ -6,8 +6,9 @@ and what two rewrites of the plastic drivers would give.
 
 The network of ``peers/_stdp.py`` runs ``--warm`` ms; its E->E state (weights, traces) is
 saved and it runs one more second, timed as ``sim.run`` = the compiled loop (``run_chunk``) +
-the Python around it (drawing the Poisson input for each 100 ms chunk,
-``PoissonInput.events``). The same for the network with static E->E synapses. Then:
+the Python around it (the Poisson input of each 100 ms chunk, drawn by compiled kernels
+called once per chunk, ``PoissonInput.events``). The same for the network with static E->E
+synapses. Then:
 
 * **replays** of that second's E spikes through the E->E kernels, from the saved state
   (``pre``: presynaptic synapse visits, ``post``: postsynaptic ones):
@@ -245,7 +246,7 @@ def main(argv=None) -> dict:
         total, inner = timed_run(sim, 1000.0)
         out[mode] = dict(run_s=total, compiled_loop_s=inner, python_s=total - inner)
         print(f"{mode:8s} 1 s of biology: sim.run {total:.3f} s = compiled loop {inner:.3f} s + "
-              f"Python (Poisson input) {total - inner:.3f} s", flush=True)
+              f"per-chunk Python + Poisson input {total - inner:.3f} s", flush=True)
 
     # ---- 2. Poisson input alone
     pops = [p for p in sim.network.pops.values() if hasattr(p, "rate")]
@@ -266,7 +267,7 @@ def main(argv=None) -> dict:
         draw()
         ts.append(time.perf_counter() - t)
     out["poisson"] = dict(s=min(ts), events=n_ev, ns_per_event=min(ts) / n_ev * 1e9)
-    print(f"Poisson input drawn in Python, 1 s: {min(ts):.3f} s for {n_ev} events "
+    print(f"Poisson input (compiled, per chunk), 1 s: {min(ts):.3f} s for {n_ev} events "
           f"({min(ts) / n_ev * 1e9:.0f} ns per event)", flush=True)
 
     # ---- 3. replays of the E->E kernels (sim is the plastic one)
@@ -336,7 +337,7 @@ def main(argv=None) -> dict:
         est = static_loop - r["static"]["s"] + r[key]["s"]
         out[f"estimate_plastic_compiled_loop_{key}_s"] = est
         print(f"estimated plastic compiled loop with the {key} drivers: {est:.3f} s per bio-s "
-              f"(+ Poisson input {out['poisson']['s']:.3f} s while it is drawn in Python)")
+              f"(+ Poisson input {out['poisson']['s']:.3f} s, drawn outside the loop)")
     out["load_at_end"] = [round(x, 2) for x in os.getloadavg()]
     if args.json:
         Path(args.json).write_text(json.dumps(out, indent=1) + "\n")

@@ -22,9 +22,11 @@ Deviation in ``mnist_mlp``: the forward activation is :math:`\mathrm{Triangle}_1
 authors' softmax(5u). After one epoch (1,875 updates of batch 32) the 2,000 norms are still
 far from 1 (mean |‖w‖ − 1| = 12.5 from 34: the layer-wide normalisation shares the step
 between many neurons), so softmax(5u) is nearly one-hot and the read-out reaches 68 % after 10
-epochs, against 96.6 % with Triangle (measured on full MNIST; ``act="softmax"`` restores
-theirs). ``input_norm="unit"`` (inputs on the unit sphere, the 2022 model's Bayesian reading)
-is available but slows the norms further (19 after 20,000 samples).
+epochs, against 96.6 % with Triangle (full MNIST; the Triangle figure is
+``experiments/softhebb.py mnist --data ... --nets mnist_mlp --methods softhebb
+--readout-epochs 10``; the softmax one came from a one-off run with ``act="softmax"``, which
+restores theirs). ``input_norm="unit"`` (inputs on the unit sphere, the 2022 model's
+Bayesian reading) is available but slows the norms further (19 after 20,000 samples).
 
 Every preset takes any input shape ``(C, H, W)`` (the authors adapt ``in_channels`` the same
 way), so ``cifar3`` runs on MNIST. ``build(name, rule="hard")`` swaps the rule of every

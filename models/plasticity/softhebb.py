@@ -123,29 +123,6 @@ def postsynaptic(U, rule, t_invert, delta, ranking):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _yu(Y, U):
-    """yu_k = sum_b Y[b, k] U[b, k]."""
-    nb, k_out = U.shape
-    out = np.zeros(k_out, dtype=U.dtype)
-    for k in prange(k_out):
-        s = 0.0
-        for b in range(nb):
-            s += Y[b, k] * U[b, k]
-        out[k] = s
-    return out
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _raw_delta(W, YX, yu):
-    """dW = YX - yu[:, None] * W, a new array."""
-    dW = np.empty_like(W)
-    for k in prange(W.shape[0]):
-        for i in range(W.shape[1]):
-            dW[k, i] = YX[k, i] - yu[k] * W[k, i]
-    return dW
-
-
-@njit(cache=True, nogil=True, parallel=True)
 def _apply(W, YX, Y, U, lr, lr_power, norms):
     """The fused update: W += eta_k * dW / max|dW|, without storing dW.
 
@@ -303,7 +280,7 @@ class SoftHebbDense:
         X = self._inputs(X)
         U = X @ self.weight.T
         Y = self.postsynaptic(U)
-        dW = _raw_delta(self.weight, Y.T @ X, _yu(Y, U))
+        dW = Y.T @ X - (Y * U).sum(axis=0)[:, None] * self.weight
         if normalise:
             dW /= np.abs(dW).max() + self.dtype.type(1e-30)
         return dW

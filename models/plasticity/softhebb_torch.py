@@ -40,35 +40,30 @@ from .softhebb import RADIUS, check_positive, check_rule
 # ------------------------------------------------------------------------- activations
 
 
-class Triangle(nn.Module):
-    r""":math:`\mathrm{Triangle}_p(u)_c = \max(0, u_c - \bar u)^p`, :math:`\bar u` the mean over
-    channels (dim 1) at the same position (Coates et al. 2011 "triangle k-means")."""
-
-    def __init__(self, power: float = 1.0):
-        super().__init__()
-        self.power = check_positive("Triangle", "power", power)
-
-    def forward(self, u: torch.Tensor) -> torch.Tensor:
-        y = F.relu(u - u.mean(dim=1, keepdim=True))
-        return y if self.power == 1.0 else y.pow(self.power)
-
-    def extra_repr(self) -> str:
-        return f"power={self.power}"
-
-
 class RePU(nn.Module):
     r""":math:`\mathrm{RePU}_p(u) = \max(0, u)^p` (rectified power unit)."""
 
     def __init__(self, power: float = 1.0):
         super().__init__()
-        self.power = check_positive("RePU", "power", power)
+        self.power = check_positive(type(self).__name__, "power", power)
+
+    def centre(self, u: torch.Tensor) -> torch.Tensor:
+        return u
 
     def forward(self, u: torch.Tensor) -> torch.Tensor:
-        y = F.relu(u)
+        y = F.relu(self.centre(u))
         return y if self.power == 1.0 else y.pow(self.power)
 
     def extra_repr(self) -> str:
         return f"power={self.power}"
+
+
+class Triangle(RePU):
+    r""":math:`\mathrm{Triangle}_p(u)_c = \max(0, u_c - \bar u)^p`, :math:`\bar u` the mean over
+    channels (dim 1) at the same position (Coates et al. 2011 "triangle k-means")."""
+
+    def centre(self, u: torch.Tensor) -> torch.Tensor:
+        return u - u.mean(dim=1, keepdim=True)
 
 
 class SoftmaxT(nn.Module):
