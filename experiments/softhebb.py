@@ -69,40 +69,44 @@ def mlp_softhebb(net, x, rule: str, seed: int, progress: bool) -> float:
     return dt
 
 
-def run_one(net_name: str, method: str, data, args, device) -> dict:
+def run_one(net_name: str, method: str, data, args, device, seed: int) -> dict:
     xtr, ytr, xte, yte = data
     in_shape = tuple(xtr.shape[1:])
-    order = np.random.default_rng(args.seed).permutation(len(xtr))
-    torch.manual_seed(args.seed)
-    row = {"net": net_name, "method": method, "seed": args.seed, "n_train": len(xtr),
+    order = np.random.default_rng(seed).permutation(len(xtr))
+    torch.manual_seed(seed)
+    row = {"net": net_name, "method": method, "seed": seed, "n_train": len(xtr),
            "n_test": len(xte), "device": str(device)}
     t0 = time.perf_counter()
     mlp = net_name == "mnist_mlp"
     epochs = args.readout_epochs or 50
     if method == "backprop":
-        net = sh.build(net_name, in_shape, backprop=True, seed=args.seed)
+        net = sh.build(net_name, in_shape, backprop=True, seed=seed)
         bp_epochs = args.bp_epochs or epochs
-        hist = sh.train_backprop(net, xtr, ytr, xte, yte, epochs=bp_epochs, seed=args.seed,
+        hist = sh.train_backprop(net, xtr, ytr, xte, yte, epochs=bp_epochs, seed=seed,
                                  device=device, verbose=args.verbose)
         row.update(test_acc=hist["test_acc"], epochs=bp_epochs)
     else:
         rule = "hard" if method == "hard" else None
-        net = sh.build(net_name, in_shape, rule=rule, seed=args.seed)
+        net = sh.build(net_name, in_shape, rule=rule, seed=seed)
         if mlp and method != "random":
-            row["hebbian_s"] = mlp_softhebb(net, xtr[order], rule or "soft", args.seed,
+            row["hebbian_s"] = mlp_softhebb(net, xtr[order], rule or "soft", seed,
                                             args.progress)
         else:
             info = sh.train_hebbian(net, xtr[order], batch_size=10, plastic=method != "random",
                                     device=device, progress=args.progress)
             row["hebbian_s"] = sum(info["block_s"])
+            row["block_s"] = info["block_s"]
         row["convergence"] = [b.layer.convergence() for b in net.blocks]
         t1 = time.perf_counter()
-        ftr = sh.features(net, xtr, device=device)
-        fte = sh.features(net, xte, device=device)
+        keep = device if device.type == "cuda" else "cpu"  # features stay on the GPU
+        ftr = sh.features(net, xtr, device=device, out_device=keep)
+        fte = sh.features(net, xte, device=device, out_device=keep)
         row["features_s"] = time.perf_counter() - t1
-        hist = sh.train_readout(net, ftr, ytr, fte, yte, epochs=epochs, seed=args.seed,
+        t1 = time.perf_counter()
+        hist = sh.train_readout(net, ftr, ytr, fte, yte, epochs=epochs, seed=seed,
                                 device=device, verbose=args.verbose)
-        row.update(test_acc=hist["test_acc"], epochs=epochs)
+        row.update(test_acc=hist["test_acc"], epochs=epochs,
+                   readout_s=time.perf_counter() - t1)
         del ftr, fte
         if args.plots and method == "softhebb":
             from neurosim.plot import plot_receptive_fields
@@ -128,7 +132,10 @@ def main(argv=None) -> int:
     ap.add_argument("--readout-epochs", type=int, default=0,
                     help="read-out epochs (default 50, the paper)")
     ap.add_argument("--bp-epochs", type=int, default=0, help="default: as the read-out")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", default="0",
+                    help="comma-separated seeds (initial weights, order, read-out)")
+    ap.add_argument("--pad", type=int, default=0,
+                    help="zero border added to every image (2: MNIST to 32x32)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (default: all)")
     ap.add_argument("--quick", action="store_true",
@@ -152,16 +159,32 @@ def main(argv=None) -> int:
         if m not in METHODS:
             ap.error(f"--methods: unknown method {m!r} (choose from {', '.join(METHODS)})")
     data = load(args.dataset, args.data, args.quick)
+    if args.pad:  # e.g. MNIST 28x28 -> 32x32, the CIFAR presets' input size
+        p = ((0, 0), (0, 0), (args.pad, args.pad), (args.pad, args.pad))
+        data = (np.pad(data[0], p), data[1], np.pad(data[2], p), data[3])
     if args.plots:
         Path(args.plots).mkdir(parents=True, exist_ok=True)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
-    print(f"{'net':12s} {'method':9s} {'test acc %':>10s} {'hebbian s':>10s} {'wall s':>9s}")
+    print(f"{'net':12s} {'method':9s} {'seed':>4s} {'test acc %':>10s} {'hebbian s':>10s} "
+          f"{'wall s':>9s}")
     for net_name in nets:
         for method in methods:
-            row = run_one(net_name, method, data, args, device)
-            rows.append(row)
-            print(f"{net_name:12s} {method:9s} {row['test_acc']:10.2f} "
-                  f"{row.get('hebbian_s', float('nan')):10.1f} {row['wall_s']:9.1f}", flush=True)
+            for seed in seeds:
+                row = run_one(net_name, method, data, args, device, seed)
+                rows.append(row)
+                print(f"{net_name:12s} {method:9s} {seed:4d} {row['test_acc']:10.2f} "
+                      f"{row.get('hebbian_s', float('nan')):10.1f} {row['wall_s']:9.1f}",
+                      flush=True)
+                if args.json:  # after every row: a killed study keeps what it finished
+                    write_json(args, device, rows)
+            if len(seeds) > 1:
+                acc = np.array([r["test_acc"] for r in rows[-len(seeds):]])
+                wall = np.array([r["wall_s"] for r in rows[-len(seeds):]])
+                print(f"{net_name:12s} {method:9s} {'mean':>4s} {acc.mean():10.2f} "
+                      f"{'+-':>4s}{acc.std(ddof=1):6.2f} {wall.mean():9.1f}", flush=True)
     if args.plots and len(nets) > 1:
         from neurosim.plot import plot_accuracy_vs_depth
 
@@ -170,14 +193,20 @@ def main(argv=None) -> int:
         if len({r["layers"] for r in depth_rows}) > 1:
             plot_accuracy_vs_depth(depth_rows, Path(args.plots) / f"softhebb_{args.dataset}"
                                    "_depth.png", title=f"{args.dataset}: accuracy vs depth")
-    if args.json:
-        meta = {"dataset": args.dataset, "data": args.data, "quick": args.quick,
-                "torch": torch.__version__, "threads": torch.get_num_threads(),
-                "machine": platform.processor() or platform.machine(),
-                "cuda": torch.cuda.get_device_name(0) if device.type == "cuda" else None}
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     return 0
+
+
+def write_json(args, device, rows) -> None:
+    """The rows and the set-up to ``args.json`` (written aside, then renamed)."""
+    meta = {"dataset": args.dataset, "data": args.data, "quick": args.quick, "pad": args.pad,
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "machine": platform.processor() or platform.machine(),
+            "cuda": torch.cuda.get_device_name(0) if device.type == "cuda" else None}
+    path = Path(args.json)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

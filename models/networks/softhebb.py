@@ -162,9 +162,10 @@ class SoftHebbNet(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(self.n_features, int(n_classes))
 
-    def hidden(self, x: torch.Tensor, depth: int | None = None) -> torch.Tensor:
-        """Output of the first ``depth`` blocks (all by default)."""
-        for b in self.blocks[:depth]:
+    def hidden(self, x: torch.Tensor, depth: int | None = None, start: int = 0) -> torch.Tensor:
+        """Output of the first ``depth`` blocks (all by default); with ``start``, ``x`` is
+        already the output of the first ``start`` blocks."""
+        for b in self.blocks[start:depth]:
             x = b(x)
         return x
 
@@ -257,19 +258,27 @@ def _batches(x, batch_size: int, device):
 @torch.no_grad()
 def train_hebbian(net: SoftHebbNet, x, batch_size: int = 10, epochs: int = 1,
                   plastic: bool = True, device: str | torch.device = "cpu",
-                  progress: bool = False) -> dict:
+                  progress: bool = False, cache: bool | None = None) -> dict:
     """Greedy unsupervised training: block 1 for ``epochs`` over ``x``, then block 2, ...
 
     ``x`` holds images (n, C, H, W), uint8 (divided by 255) or float in [0, 1], in the order
     they are shown (shuffle beforehand). ``plastic=False`` only measures the batch-norm
     statistics (the random-features control). Returns per-block seconds and convergence.
+
+    ``cache``: once block d has learned it is frozen (eval mode), so block d + 1 can learn
+    from block d's outputs computed once, in large batches, instead of running blocks 1..d
+    again on every small batch: the same numbers, far fewer kernel launches. ``None`` caches
+    on CUDA when the cached outputs take at most half the free device memory, never on the
+    CPU (it holds n x the block's output size in float32).
     """
     if int(batch_size) != batch_size or batch_size < 1:
         raise bad("train_hebbian", "batch_size", batch_size, "must be an integer >= 1")
     if len(x) == 0 or tuple(x.shape[1:]) != net.in_shape:
         raise bad("train_hebbian", "x", tuple(x.shape), f"must be (n >= 1, *{net.in_shape})")
+    device = torch.device(device)
     net.to(device)
-    out = {"block_s": [], "convergence": []}
+    h, h_depth = _on_device(x, device), 0  # h: x through the first h_depth (frozen) blocks
+    out = {"block_s": [], "convergence": [], "cached": []}
     for depth, block in enumerate(net.blocks):
         t0 = time.perf_counter()
         for b in net.blocks[:depth]:
@@ -277,31 +286,65 @@ def train_hebbian(net: SoftHebbNet, x, batch_size: int = 10, epochs: int = 1,
         n_batches = math.ceil(len(x) / batch_size) * int(epochs)
         bar = _progress(n_batches, progress, f"block {depth + 1}")
         for _ in range(int(epochs)):
-            for xb in _batches(x, int(batch_size), device):
-                block.learn(net.hidden(xb, depth), plastic=plastic)
+            for xb in _batches(h, int(batch_size), device):
+                block.learn(net.hidden(xb, depth, start=h_depth), plastic=plastic)
                 if bar is not None:
                     bar.update(1)
         if bar is not None:
             bar.close()
         block.eval()
-        if device != "cpu" and torch.cuda.is_available():
-            torch.cuda.synchronize()
+        out["cached"].append(h_depth == depth > 0)
+        if (h_depth == depth and depth + 1 < len(net.blocks)
+                and _cache_fits(net, depth, len(x), device, cache)):
+            h, h_depth = _outputs(block, h, device), depth + 1
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
         out["block_s"].append(time.perf_counter() - t0)
         out["convergence"].append(block.layer.convergence())
     net.eval()
     return out
 
 
+def _on_device(x, device: torch.device):
+    """``x`` itself on the CPU; a tensor on ``device`` (dtype kept) otherwise."""
+    if device.type == "cpu":
+        return x
+    t = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(x))
+    return t.to(device)
+
+
+def _cache_fits(net: SoftHebbNet, depth: int, n: int, device: torch.device,
+                cache: bool | None) -> bool:
+    if cache is not None:
+        return bool(cache)
+    if device.type != "cuda":
+        return False
+    shape = net.hidden(torch.zeros(2, *net.in_shape, device=device), depth + 1).shape[1:]
+    need = 4 * n * math.prod(shape)
+    return need <= torch.cuda.mem_get_info(device)[0] // 2
+
+
+@torch.no_grad()
+def _outputs(block: HebbianBlock, h, device: torch.device, batch_size: int = 1000):
+    """Outputs of the frozen ``block`` for all of ``h``, float32, on ``device``."""
+    first = block(_as_float(h[:1]).to(device))
+    out = torch.empty(len(h), *first.shape[1:], device=device)
+    for s in range(0, len(h), batch_size):
+        out[s:s + batch_size] = block(_as_float(h[s:s + batch_size]).to(device))
+    return out
+
+
 @torch.no_grad()
 def features(net: SoftHebbNet, x, batch_size: int = 256, device: str | torch.device = "cpu",
-             dtype=torch.float32) -> torch.Tensor:
-    """Features of the frozen hidden blocks (eval mode) for all of ``x``, on the CPU."""
+             dtype=torch.float32, out_device: str | torch.device = "cpu") -> torch.Tensor:
+    """Features of the frozen hidden blocks (eval mode) for all of ``x``, on ``out_device``
+    (keep them on the GPU for :func:`train_readout` when they fit)."""
     net.to(device).eval()
-    out = torch.empty(len(x), net.n_features, dtype=dtype)
+    out = torch.empty(len(x), net.n_features, dtype=dtype, device=out_device)
     s = 0
-    for xb in _batches(x, batch_size, device):
+    for xb in _batches(_on_device(x, torch.device(device)), batch_size, device):
         f = net.features(xb)
-        out[s:s + len(f)] = f.to("cpu", dtype)
+        out[s:s + len(f)] = f.to(out.device, dtype)
         s += len(f)
     return out
 
@@ -367,7 +410,7 @@ def train_backprop(net: SoftHebbNet, x_train, y_train, x_test=None, y_test=None,
                    device: str | torch.device = "cpu", verbose: bool = False) -> dict:
     """End-to-end backprop of ``net`` (built with ``backprop=True``) through the harness:
     Adam(``lr``), cross-entropy, ``batch_size``, the step schedule of the read-out."""
-    from neurosim.torch.harness import ArrayLoader, evaluate, fit
+    from neurosim.torch.harness import ArrayLoader, evaluate, fit, resolve_device
 
     if not any(p.requires_grad for b in net.blocks for p in b.parameters()):
         raise bad("train_backprop", "net", net.name, "was not built with backprop=True")
@@ -375,14 +418,15 @@ def train_backprop(net: SoftHebbNet, x_train, y_train, x_test=None, y_test=None,
     def to_float(xb, gen):
         return _as_float(xb)
 
-    train = ArrayLoader(x_train, np.asarray(y_train, dtype=np.int64), batch_size=batch_size,
-                        shuffle=True, seed=seed, transform=to_float)
+    dev = resolve_device(device)
+    train = ArrayLoader(_on_device(x_train, dev), np.asarray(y_train, dtype=np.int64),
+                        batch_size=batch_size, shuffle=True, seed=seed, transform=to_float)
     ms = step_milestones(int(epochs))
     hist = fit(net, train, epochs=int(epochs), lr=lr, optimizer="adam", device=device,
                seed=seed, verbose=verbose, restore_best=False,
                scheduler=lambda opt: torch.optim.lr_scheduler.MultiStepLR(opt, ms, 0.5))
     if x_test is not None:
-        test = ArrayLoader(x_test, np.asarray(y_test, dtype=np.int64), batch_size=512,
-                           transform=to_float)
+        test = ArrayLoader(_on_device(x_test, dev), np.asarray(y_test, dtype=np.int64),
+                           batch_size=512, transform=to_float)
         hist["test_acc"] = 100.0 * evaluate(net, test, device=device)["accuracy"]
     return hist

@@ -98,7 +98,8 @@ class ArrayLoader:
     Parameters
     ----------
     x
-        Inputs, samples along axis 0 (numpy array or tensor, any dtype).
+        Inputs, samples along axis 0 (numpy array or tensor, any dtype). A tensor already on
+        a GPU stays there: shuffling, indexing and labels then live on that device too.
     y
         Integer class labels, shape ``(n,)``.
     batch_size
@@ -128,7 +129,7 @@ class ArrayLoader:
         if len(x) == 0:
             raise bad("ArrayLoader", "x", "0 samples", "must hold at least one sample")
         self.x = x if isinstance(x, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(x))
-        self.y = torch.as_tensor(np.asarray(y), dtype=torch.long)
+        self.y = torch.as_tensor(np.asarray(y), dtype=torch.long).to(self.x.device)
         self.batch_size, self.shuffle, self.seed = int(batch_size), shuffle, int(seed)
         self.drop_last, self.transform = drop_last, transform
         self.device = resolve_device(device)
@@ -156,7 +157,7 @@ class ArrayLoader:
         n = len(self.y)
         if self.shuffle:
             rng = np.random.default_rng([self.seed, self.epoch])
-            order = torch.from_numpy(rng.permutation(n))
+            order = torch.from_numpy(rng.permutation(n)).to(self.x.device)
         else:
             order = None
         gen = None
@@ -218,11 +219,11 @@ def flatten(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor
 
 # -- training --------------------------------------------------------------------------------
 
-def _optimizer(name, params, lr, weight_decay, momentum):
+def _optimizer(name, params, lr, weight_decay, momentum, fused=None):
     if callable(name):
         return name(params)
     if name == "adam":
-        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+        return torch.optim.Adam(params, lr=lr, weight_decay=weight_decay, fused=fused)
     if name == "adamw":
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
     if name == "sgd":
@@ -352,7 +353,7 @@ def fit(model: nn.Module, train: Iterable, val: Iterable | None = None, *, epoch
     model.to(dev)
     loss_fn = loss_fn or nn.functional.cross_entropy
     opt = _optimizer(optimizer, [p for p in model.parameters() if p.requires_grad], lr,
-                     weight_decay, momentum)
+                     weight_decay, momentum, fused=True if dev.type == "cuda" else None)
     sched = _scheduler(scheduler, opt, int(epochs), step_size, gamma)
     sign = 1.0 if monitor == "val_loss" else -1.0
     hist: dict = {k: [] for k in ("epoch", "train_loss", "train_acc", "val_loss", "val_acc",

@@ -65,6 +65,24 @@ def test_greedy_protocol_trains_one_block_at_a_time(digits):
     assert len(info["convergence"]) == 2 and not net.training
 
 
+def test_cached_block_inputs_give_the_same_weights(digits):
+    """Learning block 2 from block 1's outputs computed once (cache) = running block 1 again
+    on every small batch: the same weights, to float32 rounding."""
+    xtr, _, _, _ = digits
+    xtr = xtr[:400]
+    nets = [sh.build("cifar3", (1, 8, 8), seed=4) for _ in range(2)]
+    infos = [sh.train_hebbian(n, xtr, batch_size=10, cache=c)
+             for n, c in zip(nets, (False, True), strict=True)]
+    assert infos[0]["cached"] == [False, False, False]
+    assert infos[1]["cached"] == [False, True, True]
+    for a, b in zip(nets[0].blocks, nets[1].blocks, strict=True):
+        w = a.layer.weight
+        assert float((w - b.layer.weight).abs().max()) <= 1e-4 * float(w.abs().max())
+        assert torch.allclose(a.norm.running_var, b.norm.running_var, rtol=1e-5, atol=1e-6)
+    f = [sh.features(n, xtr[:50]) for n in nets]
+    assert torch.allclose(f[0], f[1], rtol=1e-4, atol=1e-4)
+
+
 def test_random_control_measures_batch_norm_only(digits):
     xtr, _, _, _ = digits
     net = sh.build("cifar1", (1, 8, 8), seed=2)
