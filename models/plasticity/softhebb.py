@@ -91,10 +91,17 @@ def check_positive(owner: str, name: str, value, allow_zero: bool = False) -> fl
 # ------------------------------------------------------------------------------ kernels
 
 
+def _exp_cut(dtype) -> float:
+    """An argument below which ``exp`` is exactly 0 in ``dtype`` (half the smallest
+    subnormal: 2^-150 for float32, 2^-1075 for float64), minus a margin."""
+    return -105.0 if np.dtype(dtype) == np.float32 else -746.0
+
+
+
 @njit(cache=True, nogil=True)
-def _factor_row(U, Y, b, rule, t_invert, delta, ranking):
+def _factor_row(U, Y, b, rule, t_invert, delta, ranking, cut):
     """Row ``b`` of the plasticity factor ``Y`` from row ``b`` of ``U`` (see
-    :func:`postsynaptic`)."""
+    :func:`postsynaptic`); ``cut`` = :func:`_exp_cut` of the dtype."""
     k_out = U.shape[1]
     win = 0
     for k in range(1, k_out):
@@ -113,9 +120,11 @@ def _factor_row(U, Y, b, rule, t_invert, delta, ranking):
         top = U[b, win]
         s = 0.0
         for k in range(k_out):
-            e = math.exp((U[b, k] - top) * t_invert)
-            Y[b, k] = e
-            s += e
+            d = (U[b, k] - top) * t_invert
+            if d > cut:  # below it exp(d) is exactly 0 in U's dtype: skip the call
+                e = math.exp(d)
+                Y[b, k] = e
+                s += e
         for k in range(k_out):
             Y[b, k] = Y[b, k] / s
             if rule == 1 and k != win:
@@ -123,7 +132,7 @@ def _factor_row(U, Y, b, rule, t_invert, delta, ranking):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def postsynaptic(U, rule, t_invert, delta, ranking):
+def postsynaptic(U, rule, t_invert, delta, ranking, cut=-746.0):
     """The plasticity factor ``Y`` (B, K) of pre-activations ``U`` (B, K) (see module doc).
 
     ``rule`` is a code of :data:`RULES`; softmax is taken after subtracting the row maximum.
@@ -131,7 +140,7 @@ def postsynaptic(U, rule, t_invert, delta, ranking):
     """
     Y = np.empty_like(U)
     for b in prange(U.shape[0]):
-        _factor_row(U, Y, b, rule, t_invert, delta, ranking)
+        _factor_row(U, Y, b, rule, t_invert, delta, ranking, cut)
     return Y
 
 
@@ -175,19 +184,23 @@ def _preactivation(W, X, U):
 
 
 @njit(cache=True, nogil=True, parallel=True, fastmath=True)
-def _step(W, X, norms, D, U, Y, rule, t_invert, delta, ranking, lr, lr_power):
+def _step(W, X, norms, D, Dbits, sign_off, U, Y, rule, t_invert, delta, ranking, lr, lr_power,
+          cut):
     """One plasticity step, all in Numba: U, Y, D = dW, W += eta_k D / max|D|.
 
-    ``D`` (K, N) is scratch; ``U`` and ``Y`` (B, K) receive the pre-activations and factors;
-    ``norms`` (the row norms of ``W``) is kept up to date. Samples whose factor is exactly 0
-    for a neuron (hard rules; underflowed softmax) cost that neuron nothing. Returns max|dW|.
+    ``D`` (K, N) is scratch and ``Dbits`` the same memory seen as integers of its width
+    (``sign_off`` masks the sign bit): the maximum of abs(dW) is taken on the bit
+    patterns, which order like the magnitudes and, unlike a float max, vectorise (10x here).
+    ``U`` and ``Y`` (B, K) receive the pre-activations and factors; ``norms`` (the row norms
+    of ``W``) is kept up to date. Samples whose factor is exactly 0 for a neuron (hard rules,
+    an underflowed softmax) cost that neuron nothing. Returns max|dW|.
     """
     k_out, n_in = W.shape
     nb = X.shape[0]
     _preactivation(W, X, U)
     for b in prange(nb):
-        _factor_row(U, Y, b, rule, t_invert, delta, ranking)
-    row_max = np.empty(k_out, dtype=W.dtype)
+        _factor_row(U, Y, b, rule, t_invert, delta, ranking, cut)
+    row_max = np.empty(k_out, dtype=Dbits.dtype)
     for k in prange(k_out):  # D_k = sum_b y_bk x_b - (sum_b y_bk u_bk) w_k, two samples a pass
         c = W.dtype.type(0.0)
         for b in range(nb):
@@ -210,11 +223,17 @@ def _step(W, X, norms, D, U, Y, rule, t_invert, delta, ranking, lr, lr_power):
             y0 = Y[pend, k]
             for i in range(n_in):
                 D[k, i] += y0 * X[pend, i]
-        m = W.dtype.type(0.0)
+        m = Dbits.dtype.type(0)
         for i in range(n_in):
-            m = max(m, abs(D[k, i]))
+            m = max(m, Dbits[k, i] & sign_off)
         row_max[k] = m
-    scale = row_max.max() + W.dtype.type(1e-30)
+    top = row_max.max()
+    scale = D.dtype.type(0.0)
+    for k in range(k_out):  # the float whose bits are the largest
+        if row_max[k] == top:
+            scale = np.abs(D[k]).max()
+            break
+    scale += W.dtype.type(1e-30)
     for k in prange(k_out):
         e = W.dtype.type(lr * (abs(norms[k] - RADIUS) + 1e-10) ** lr_power / scale)
         s = 0.0
@@ -339,7 +358,7 @@ class SoftHebbDense:
         """The plasticity factor :math:`Y` of pre-activations ``U`` (B, K)."""
         U = np.ascontiguousarray(U, dtype=self.dtype)
         return postsynaptic(U, self._code, self.dtype.type(self.t_invert),
-                            self.dtype.type(self.delta), self.ranking)
+                            self.dtype.type(self.delta), self.ranking, _exp_cut(self.dtype))
 
     def delta_weight(self, X, normalise: bool = True) -> np.ndarray:
         """:math:`\\Delta w` of one batch (normalised by the layer max unless told not)."""
@@ -360,10 +379,14 @@ class SoftHebbDense:
         X = self._inputs(X)
         if self._scratch is None or self._scratch.shape != self.weight.shape:
             self._scratch = np.empty_like(self.weight)
+        bits = np.int32 if self.dtype == np.float32 else np.int64
+        sign_off = bits(np.iinfo(bits).max)
         U = np.empty((len(X), self.n_out), dtype=self.dtype)
         f = self.dtype.type
-        _step(self.weight, X, self._norms, self._scratch, U, np.empty_like(U), self._code,
-              f(self.t_invert), f(self.delta), self.ranking, f(self.lr), f(self.lr_power))
+        _step(self.weight, X, self._norms, self._scratch, self._scratch.view(bits), sign_off, U,
+              np.empty_like(U), self._code,
+              f(self.t_invert), f(self.delta), self.ranking, f(self.lr), f(self.lr_power),
+              _exp_cut(self.dtype))
         return U
 
     def fit(self, X, batch_size: int = 32, epochs: int = 1, progress: bool = False):

@@ -44,6 +44,43 @@ def naive_delta(W, X, rule, t_invert):
     return dW
 
 
+@pytest.mark.parametrize("rule", sorted(RULES))
+@pytest.mark.parametrize("n_batch", [1, 7, 32])
+def test_compiled_step_equals_naive_update(rule, n_batch):
+    """The one-call Numba step (register blocks of 4 neurons x 2 samples, zero factors skipped,
+    max on bit patterns) = the naive loop's dW, normalised by its max, times each neuron's
+    eta from its norm; 13 neurons and odd batches leave remainders in every block."""
+    rng = np.random.default_rng(n_batch)
+    X = rng.random((n_batch, 10))
+    for t_invert in (0.7, 40.0):  # 40: most softmax factors underflow to exactly 0
+        layer = SoftHebbDense(10, 13, rule=rule, t_invert=t_invert, lr=0.05, lr_power=0.5,
+                              radius=3.0, seed=2, dtype=np.float64)
+        W0 = layer.weight.copy()
+        dW = naive_delta(W0, X, rule, t_invert)
+        eta = 0.05 * (np.abs(np.linalg.norm(W0, axis=1) - 1.0) + 1e-10) ** 0.5
+        U = layer.update(X)
+        np.testing.assert_allclose(U, X @ W0.T, rtol=1e-12)
+        want = W0 + eta[:, None] * dW / (np.abs(dW).max() + 1e-30)
+        np.testing.assert_allclose(layer.weight, want, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(layer._norms, np.linalg.norm(want, axis=1), rtol=1e-12)
+
+
+def test_softmax_underflow_is_exact():
+    """Skipping exp below the underflow point changes nothing: zeros where numpy's exp gives
+    zeros, the same values wherever they are normal numbers (float32 and float64; in the
+    subnormal range Numba's exp may flush to 0 where numpy's does not, skip or no skip)."""
+    u = np.linspace(-900.0, 0.0, 4001)[None]
+    for dtype in (np.float32, np.float64):
+        layer = SoftHebbDense(3, u.shape[1], rule="soft", t_invert=1.0, dtype=dtype)
+        y = layer.postsynaptic(u.astype(dtype))[0]
+        e = np.exp(u.astype(dtype))[0]
+        ref = e / e.astype(np.float64).sum()
+        normal = ref >= np.finfo(dtype).tiny
+        assert np.all(y[ref == 0] == 0) and np.all(y[~normal] < np.finfo(dtype).tiny)
+        np.testing.assert_allclose(y[normal], ref[normal],
+                                   rtol=1e-6 if dtype == np.float32 else 1e-13)
+
+
 @pytest.fixture
 def batch():
     rng = np.random.default_rng(3)
