@@ -36,7 +36,7 @@ Columns (keys of each row in the JSON's ``rows``):
                    build; Brian2 C++ the Python description + the binary's time outside its
                    run loop (it creates the synapses); NEST Create + Connect + Prepare;
   loop_s           the simulation loop: neurosim ``sim.run(T)`` (after a 0.1 ms warm-up run;
-                   it includes drawing the Poisson input in Python); Brian2 the binary's own
+                   it includes drawing the Poisson input, in Numba); Brian2 the binary's own
                    timer around its time-step loop; NEST ``nest.Run(T)``;
   loop_per_bio_s   loop_s / T;   wall_s: the whole process (interpreter start to exit), warm
                    caches;
