@@ -99,8 +99,10 @@ class Plasticity:
             post_state[row] = p[sv.init] if isinstance(sv.init, str) else sv.init
         if spec.kind == "spike":
             col_ptr, col_syn, col_pre = by_target(csr.indptr, csr.post, n_post)
+            if col_syn.size < 2 ** 31:  # half the bytes on the postsynaptic walk
+                col_syn = col_syn.astype(np.int32)
         else:  # rate rules walk the synapses by source
-            col_ptr, col_syn, col_pre = (np.zeros(1, np.int64), np.zeros(1, np.int64),
+            col_ptr, col_syn, col_pre = (np.zeros(1, np.int64), np.zeros(1, np.int32),
                                          np.zeros(1, np.int32))
         return PlasticArrays(syn, coef, *side(spec.pre_traces, n_pre),
                              *side(spec.post_traces, n_post), col_ptr, col_syn, col_pre,

@@ -34,7 +34,7 @@ PlasticArrays = namedtuple("PlasticArrays", [
     "pre_tr", "pre_last", "pre_tab", "pre_par",      # presynaptic traces (2, n_pre) ...
     "post_tr", "post_last", "post_tab", "post_par",  # postsynaptic traces (2, n_post) ...
     "col_ptr",    # int64 (n_post + 1): synapses onto target q are col_syn[col_ptr[q]:...]
-    "col_syn",    # int64 (nnz): CSR index of each synapse, by target
+    "col_syn",    # int32 (int64 from 2^31 synapses) (nnz): CSR index of each synapse, by target
     "col_pre",    # int32 (nnz): source of each synapse, by target
     "post_state",  # float64 (n_post_state, n_post): per-target state of rate rules (BCM)
 ])
