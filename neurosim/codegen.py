@@ -213,7 +213,10 @@ def post_r{r}(spk, seg_lo, seg_cnt, col, w, stamp, pl):
         q = spk[j]
         o1 = trace_at(yt, 0, q, yl, stamp, ytab, ypar)
         o2 = trace_at(yt, 1, q, yl, stamp, ytab, ypar)
-        for x in range(col_ptr[q], col_ptr[q + 1]):
+        hi = col_ptr[q + 1]
+        for x in range(col_ptr[q], hi):
+            if x + PREFETCH < hi:  # the weights of one target lie scattered: fetch ahead
+                prefetch(w, col_syn[x + PREFETCH])
             i = col_pre[x]
             r1 = trace_at(xt, 0, i, xl, stamp, xtab, xpar)
             r2 = trace_at(xt, 1, i, xl, stamp, xtab, xpar)
@@ -273,6 +276,8 @@ def source(st: Structure, key: str) -> str:
         "from neurosim.kernels.engine import (apply_currents, compact, deliver, record_spikes,",
         "                                     record_state, record_weights)",
         "from neurosim.kernels.plasticity import jump_traces, trace_at, trace_jump  # noqa: F401",
+        "from neurosim.kernels.prefetch import prefetch  # noqa: F401",
+        "PREFETCH = 16  # synapses ahead on the postsynaptic walk",
     ]
     lines += [f"from {mod} import {fn} as update_p{p}"
               for p, (kind, mod, fn) in enumerate(st.pops) if kind == "neurons"]
