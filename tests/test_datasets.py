@@ -495,6 +495,26 @@ def test_loaders_feed_as_float_nchw(tmp_path):
     assert f.shape == (2, 3, 32, 32) and np.array_equal(np.rint(f * 255).astype(np.uint8), x)
 
 
+def test_softhebb_script_runs_on_cifar10_files(tmp_path):
+    """``experiments/softhebb.py cifar10 --data PATH`` (the paper's CIFAR-10 protocol, here
+    cut to 1 read-out epoch) runs on files in the real layout and writes its rows."""
+    pytest.importorskip("torch")
+    import json
+    import subprocess
+
+    d, _ = _cifar10_folder(tmp_path, sizes=(8, 8, 8, 8, 8), n_test=10)
+    out = tmp_path / "rows.json"
+    script = Path(__file__).resolve().parents[1] / "experiments" / "softhebb.py"
+    r = subprocess.run([sys.executable, str(script), "cifar10", "--data", str(d), "--nets",
+                        "cifar1", "--methods", "softhebb,hard", "--readout-epochs", "1",
+                        "--json", str(out)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    rows = json.loads(out.read_text())["rows"]
+    assert [(x["net"], x["method"]) for x in rows] == [("cifar1", "softhebb"), ("cifar1", "hard")]
+    assert all(x["n_train"] == 40 and x["n_test"] == 10 and 0 <= x["test_acc"] <= 100
+               for x in rows)
+
+
 # -- encoders ------------------------------------------------------------------------------
 
 def test_rate_encode_mean_rate():
