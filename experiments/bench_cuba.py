@@ -71,15 +71,15 @@ import argparse
 import json
 import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 PEERS = Path(__file__).resolve().parent / "peers"
+sys.path.insert(0, str(PEERS.parent))  # experiments/, for _driver
+from _driver import median_row, run_json_child  # noqa: E402
+
 TOOLS = ("neurosim", "neurosim-2t", "brian2-cython", "brian2-cpp", "nest")
 BASE = "neurosim"
 SIZES = (4000, 16000, 64000)
@@ -128,30 +128,7 @@ def command(tool: str, n: int, T: float, args, cache: Path) -> tuple[list[str], 
 def run_child(tool: str, n: int, T: float, args, cache: Path) -> dict:
     """Run one case in a fresh process; its JSON row plus ``wall_s`` (or ``error``)."""
     cmd, env = command(tool, n, T, args, cache)
-    t = time.perf_counter()
-    # own process group, so that a timeout also ends compilers and Brian2's binary
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=args.timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
-        return {"error": f"timeout after {args.timeout} s", "wall_s": time.perf_counter() - t}
-    wall = time.perf_counter() - t
-    row = None
-    for line in reversed(out.splitlines()):
-        if line.startswith("{"):
-            try:
-                row = json.loads(line)
-                break
-            except json.JSONDecodeError:
-                pass
-    if p.returncode != 0 or row is None:
-        tail = (err or out).strip().splitlines()[-15:]
-        return {"error": f"exit {p.returncode}: " + " | ".join(tail), "wall_s": wall}
-    row["wall_s"] = wall
-    return row
+    return run_json_child(cmd, env, args.timeout)
 
 
 def warm_key(tool: str, n: int, T: float):
@@ -163,18 +140,6 @@ def warm_key(tool: str, n: int, T: float):
 
 
 # ------------------------------------------------------------------------------ rows
-def median_row(runs: list[dict]) -> dict:
-    """Per-key median of the numeric fields of several runs (other fields from the first)."""
-    out = dict(runs[0])
-    for k, v in runs[0].items():
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            vals = [r[k] for r in runs if isinstance(r.get(k), int | float)]
-            out[k] = statistics.median(vals)
-            if isinstance(v, int) and all(isinstance(x, int) for x in vals):
-                out[k] = int(round(out[k]))
-    return out
-
-
 def make_row(tool: str, n: int, T: float, warm: list[dict], cold: dict | None) -> dict:
     m = median_row(warm)
     loop = m["loop_s"]

@@ -67,14 +67,13 @@ import datetime
 import json
 import os
 import platform
-import signal
-import statistics
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 PEERS = Path(__file__).resolve().parent / "peers"
+sys.path.insert(0, str(PEERS.parent))  # experiments/, for _driver
+from _driver import median_row, run_json_child  # noqa: E402
+
 sys.path.insert(0, str(PEERS))
 import _stdp  # noqa: E402
 
@@ -131,45 +130,6 @@ def command(tool: str, mode: str, n: int, T: float, args, *, warm: bool = False)
     else:
         raise ValueError(f"unknown tool {tool!r}")
     return [sys.executable, str(PEERS / cmd[0]), *cmd[1:]], env
-
-
-def run_child(cmd, env, timeout) -> dict:
-    """Run one case in a fresh process; its JSON row plus ``wall_s`` (or ``error``)."""
-    t = time.perf_counter()
-    p = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, start_new_session=True)
-    try:
-        out, err = p.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(p.pid, signal.SIGKILL)
-        p.communicate()
-        return {"error": f"timeout after {timeout} s", "wall_s": time.perf_counter() - t}
-    wall = time.perf_counter() - t
-    row = None
-    for line in reversed(out.splitlines()):
-        if line.startswith("{"):
-            try:
-                row = json.loads(line)
-                break
-            except json.JSONDecodeError:
-                pass
-    if p.returncode != 0 or row is None:
-        tail = (err or out).strip().splitlines()[-15:]
-        return {"error": f"exit {p.returncode}: " + " | ".join(tail), "wall_s": wall}
-    row["wall_s"] = wall
-    return row
-
-
-# ------------------------------------------------------------------------------ rows
-def median_row(runs: list[dict]) -> dict:
-    out = dict(runs[0])
-    for k, v in runs[0].items():
-        if isinstance(v, int | float) and not isinstance(v, bool):
-            vals = [r[k] for r in runs if isinstance(r.get(k), int | float)]
-            out[k] = statistics.median(vals)
-            if isinstance(v, int) and all(isinstance(x, int) for x in vals):
-                out[k] = int(round(out[k]))
-    return out
 
 
 def make_row(tool: str, runs: list[dict], loads: list[float]) -> dict:
@@ -378,14 +338,14 @@ def main(argv=None) -> list[dict]:
             tag = f"{tool} {mode} N={n} T={T:g}s"
             if tool != "nest":
                 cmd, env = command(tool, mode, n, T, args, warm=True)
-                r = run_child(cmd, env, args.timeout)
+                r = run_json_child(cmd, env, args.timeout)
                 log(f"  {tag} warm-up: {r['wall_s']:.1f} s"
                     + (f"  ERROR {r['error']}" if "error" in r else ""))
             runs, loads, err = [], [], None
             for i in range(args.repeats):
                 loads.append(round(os.getloadavg()[0], 2))
                 cmd, env = command(tool, mode, n, T, args)
-                r = run_child(cmd, env, args.timeout)
+                r = run_json_child(cmd, env, args.timeout)
                 if "error" in r:
                     err = r["error"]
                     log(f"  {tag} run {i + 1}: ERROR {err}")
