@@ -181,11 +181,13 @@ def _rf_tiles(weights, image_shape=None, n: int = 64, order: str = "first"):
         raise bad(owner, "n", n, "must be an integer >= 1")
     if order == "first":
         index = np.arange(min(n, k))
-    elif order == "norm":
-        norms = np.sqrt((w.reshape(k, -1) ** 2).sum(axis=1))
-        index = np.argsort(-norms, kind="stable")[:n]
+    elif order in ("norm", "converged"):
+        norms = np.sqrt((w.reshape(k, -1).astype(np.float64) ** 2).sum(axis=1))
+        key = -norms if order == "norm" else np.abs(norms - 1.0)
+        index = np.argsort(key, kind="stable")[:n]
     else:
-        raise bad(owner, "order", order, "must be 'first' or 'norm' (largest norm first)")
+        raise bad(owner, "order", order, "must be 'first', 'norm' (largest norm first) or "
+                  "'converged' (norm nearest 1 first)")
     sel = w[index]
     if c == 3:
         lo = sel.min(axis=(1, 2, 3), keepdims=True)
@@ -222,7 +224,8 @@ def plot_receptive_fields(weights, out, image_shape=None, n: int = 64, cols: int
         Figure title (default: the layer shape and which neurons are shown).
     order
         ``"first"``: neurons ``0 .. n - 1``; ``"norm"``: the ``n`` largest weight vectors (L2),
-        largest first.
+        largest first; ``"converged"``: the ``n`` whose norm is nearest 1 (SoftHebb's
+        fixed point: the neurons that learned most, since they start at norm ~25).
     cmap
         Colour map of one-channel images (default: ``"RdBu_r"``, 0 white, if any drawn weight
         is negative; ``"gray"``, 0 black, if all are >= 0).
@@ -269,7 +272,8 @@ def plot_receptive_fields(weights, out, image_shape=None, n: int = 64, cols: int
     w_shape = tuple(np.shape(weights))
     if title is None:
         title = (f"receptive fields of a {w_shape} layer: "
-                 + (f"first {m}" if order == "first" else f"{m} largest by norm"))
+                 + {"first": f"first {m}", "norm": f"{m} largest by norm",
+                    "converged": f"{m} with norm nearest 1"}[order])
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return _save(fig, out, plt)

@@ -64,6 +64,10 @@ def test_rf_tiles_layout_and_scaling():
     assert np.all(tiles[0] == 0)  # a zero filter stays 0 (no division by zero)
     idx, _, _ = plot._rf_tiles(w, (1, 2, 3), n=2, order="norm")
     assert idx.tolist() == [2, 1]  # largest L2 norm first
+    v = np.zeros((4, 6))
+    v[:, 0] = [3.0, 1.1, 0.2, 25.0]  # norms; SoftHebb's learned neurons approach 1
+    idx, _, _ = plot._rf_tiles(v, (2, 3), n=3, order="converged")
+    assert idx.tolist() == [1, 2, 0]
     conv = np.zeros((2, 3, 4, 5))
     conv[0, 2, 3, 1] = 5.0  # blue at row 3, col 1
     conv[0, 0, 0, 0] = -5.0
