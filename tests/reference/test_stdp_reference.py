@@ -48,43 +48,63 @@ def spike_lists(sim, pop, n):
     return [k[i == u] for u in range(n)]
 
 
-@pytest.fixture(scope="module", params=range(len(RULES)), ids=[
-    "additive", "multiplicative", "guetig", "nearest"])
-def case(request):
-    rule, params = RULES[request.param]
+def run_case(rules, index):
+    """(rule, its full parameters, the simulation after 10 s, the initial weights)."""
+    rule, params = rules[index]
     sim, w0 = plastic_net(rule, params)
-    full = ns.Plasticity(rule, **params).params
-    return rule, full, sim, w0
+    return rule, ns.Plasticity(rule, **params).params, sim, w0
 
 
-@pytest.mark.parametrize("name", ["ff", "rec"])
-def test_weights_identical_to_trace_reference(case, name):
+def assert_traces_identical(case, name, reference):
+    """Every final weight of projection ``name`` equals ``reference(w0, pre spike stamps,
+    post spike stamps, params, dt, nearest=)`` bit for bit (the engine's arithmetic)."""
     rule, p, sim, w0 = case
     pre_pop, n_pre = ("inp", 40) if name == "ff" else ("out", 30)
     pre_sp, post_sp = spike_lists(sim, pre_pop, n_pre), spike_lists(sim, "out", 30)
     src, tgt = sim.synapses(name)
-    want = np.array([ref.stdp_traces(w0[name][k], pre_sp[src[k]], post_sp[tgt[k]], p, DT,
-                                     nearest=rule == "stdp_nn") for k in range(src.size)])
+    want = np.array([reference(w0[name][k], pre_sp[src[k]], post_sp[tgt[k]], p, DT,
+                               nearest=rule.endswith("_nn")) for k in range(src.size)])
     got = sim.weights(name)
-    assert np.sum(pre_sp[0].size) > 50 and sum(s.size for s in post_sp) > 1000
+    assert pre_sp[0].size > 50 and sum(s.size for s in post_sp) > 1000
     assert np.abs(got - w0[name]).max() > 1.0  # the weights did learn
     np.testing.assert_array_equal(got, want)
 
 
-def test_weights_match_pair_sums(case):
+def assert_pair_sums(case, reference, every=1):
+    """The input weights (every ``every``-th) equal the explicit pair sums to round-off."""
     rule, p, sim, w0 = case
     pre_sp, post_sp = spike_lists(sim, "inp", 40), spike_lists(sim, "out", 30)
     src, tgt = sim.synapses("ff")
-    want = np.array([ref.stdp_pairs(w0["ff"][k], pre_sp[src[k]], post_sp[tgt[k]], p, DT,
-                                    nearest=rule == "stdp_nn") for k in range(src.size)])
-    np.testing.assert_allclose(sim.weights("ff"), want, rtol=1e-9, atol=1e-9)
+    ks = range(0, src.size, every)
+    want = np.array([reference(w0["ff"][k], pre_sp[src[k]], post_sp[tgt[k]], p, DT,
+                               nearest=rule.endswith("_nn")) for k in ks])
+    np.testing.assert_allclose(sim.weights("ff")[ks], want, rtol=1e-9, atol=1e-9)
 
 
-def test_bounds_hold(case):
+def assert_bounds(case):
     _, p, sim, _ = case
     for name in ("ff", "rec"):
         w = sim.weights(name)
         assert w.min() >= 0.0 and w.max() <= p["w_max"]
+
+
+@pytest.fixture(scope="module", params=range(len(RULES)), ids=[
+    "additive", "multiplicative", "guetig", "nearest"])
+def case(request):
+    return run_case(RULES, request.param)
+
+
+@pytest.mark.parametrize("name", ["ff", "rec"])
+def test_weights_identical_to_trace_reference(case, name):
+    assert_traces_identical(case, name, ref.stdp_traces)
+
+
+def test_weights_match_pair_sums(case):
+    assert_pair_sums(case, ref.stdp_pairs)
+
+
+def test_bounds_hold(case):
+    assert_bounds(case)
 
 
 @pytest.mark.usefixtures("force_split")

@@ -15,11 +15,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import stdp_reference as ref
-from test_stdp_reference import plastic_net, spike_lists
+from test_stdp_reference import (
+    assert_bounds,
+    assert_pair_sums,
+    assert_traces_identical,
+    plastic_net,
+    run_case,
+)
 
 import neurosim as ns
-
-DT = 0.1
 
 RULES = [
     # additive, the paper's visual cortex time constants (the defaults)
@@ -38,42 +42,21 @@ RULES = [
 @pytest.fixture(scope="module", params=range(len(RULES)), ids=[
     "additive", "multiplicative", "guetig-minimal", "nearest"])
 def case(request):
-    rule, params = RULES[request.param]
-    sim, w0 = plastic_net(rule, params)
-    full = ns.Plasticity(rule, **params).params
-    return rule, full, sim, w0
+    return run_case(RULES, request.param)
 
 
 @pytest.mark.parametrize("name", ["ff", "rec"])
 def test_weights_identical_to_trace_reference(case, name):
-    rule, p, sim, w0 = case
-    pre_pop, n_pre = ("inp", 40) if name == "ff" else ("out", 30)
-    pre_sp, post_sp = spike_lists(sim, pre_pop, n_pre), spike_lists(sim, "out", 30)
-    src, tgt = sim.synapses(name)
-    want = np.array([ref.triplet_traces(w0[name][k], pre_sp[src[k]], post_sp[tgt[k]], p, DT,
-                                        nearest=rule == "triplet_nn")
-                     for k in range(src.size)])
-    got = sim.weights(name)
-    assert pre_sp[0].size > 50 and sum(s.size for s in post_sp) > 1000
-    assert np.abs(got - w0[name]).max() > 1.0  # the weights did learn
-    np.testing.assert_array_equal(got, want)
+    assert_traces_identical(case, name, ref.triplet_traces)
 
 
 def test_weights_match_pair_sums(case):
-    rule, p, sim, w0 = case
-    pre_sp, post_sp = spike_lists(sim, "inp", 40), spike_lists(sim, "out", 30)
-    src, tgt = sim.synapses("ff")
-    ks = range(0, src.size, 3)  # a third of the synapses: the sums are quadratic in spikes
-    want = np.array([ref.triplet_pairs(w0["ff"][k], pre_sp[src[k]], post_sp[tgt[k]], p, DT,
-                                       nearest=rule == "triplet_nn") for k in ks])
-    np.testing.assert_allclose(sim.weights("ff")[ks], want, rtol=1e-9, atol=1e-9)
+    # a third of the synapses: the sums are quadratic in spikes
+    assert_pair_sums(case, ref.triplet_pairs, every=3)
 
 
 def test_bounds_hold(case):
-    _, p, sim, _ = case
-    for name in ("ff", "rec"):
-        w = sim.weights(name)
-        assert w.min() >= 0.0 and w.max() <= p["w_max"]
+    assert_bounds(case)
 
 
 def test_without_triplet_terms_it_is_pair_stdp():
