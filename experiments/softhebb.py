@@ -113,7 +113,8 @@ def run_one(net_name: str, method: str, data, args, device, seed: int) -> dict:
 
             w = net.blocks[0].layer.weight.detach().cpu().numpy()
             shape = in_shape if mlp else None
-            out = Path(args.plots) / f"softhebb_{args.dataset}_{net_name}_fields.png"
+            out = (Path(args.plots)
+                   / f"softhebb_{args.dataset}_{net_name}_seed{seed}_fields.png")
             plot_receptive_fields(w, out, image_shape=shape, order="converged",
                                   title=f"{net_name}: layer-1 receptive fields")
             row["fields_png"] = str(out)
