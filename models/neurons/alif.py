@@ -38,7 +38,8 @@ def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
     V_th, V_reset, n_ref, Pa, q_a = coef[8], coef[9], coef[10], coef[11], coef[12]
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     A = state[4, lo:hi]
-    in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
+    in_ex = None if inp is None else inp[0, lo:hi]  # None: inputs jump after the step
+    in_in = None if inp is None else inp[1, lo:hi]
     i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext)
@@ -89,4 +90,5 @@ alif_psc_exp = register(NeuronSpec(
     doc=__doc__,
     trainable=True,
     array_step=step_alif,
+    jumps=("I_syn_ex", "I_syn_in"),
 ))

@@ -101,7 +101,8 @@ def _derive_exp(p, dt):
 def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
     """Unit i's charge step of ``iaf_psc_exp`` in NEST's order (shared with ``alif``):
     V from the currents before this step's input (or held while refractory), then the
-    currents decay and take the input, which is cleared. Returns (V, refractory count) before
+    currents decay and take the input, which is cleared (``in_ex`` None: no ring input, the
+    weights jump into the currents after the step). Returns (V, refractory count) before
     the threshold test. Inlined into the kernels, so their loops still vectorise."""
     E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
     P11ex, P11in, I_e = coef[5], coef[6], coef[7]
@@ -111,10 +112,15 @@ def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
     free = r < 0.5
     v = v_free if free else v
     r = r if free else r - 1.0
-    Iex[i] = Iex[i] * P11ex + in_ex[i]
-    Iin[i] = Iin[i] * P11in + in_in[i]
-    in_ex[i] = 0.0
-    in_in[i] = 0.0
+    ex = Iex[i] * P11ex
+    inh = Iin[i] * P11in
+    if in_ex is not None:
+        ex += in_ex[i]
+        inh += in_in[i]
+        in_ex[i] = 0.0
+        in_in[i] = 0.0
+    Iex[i] = ex
+    Iin[i] = inh
     return v, r
 
 
@@ -122,7 +128,8 @@ def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
 def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
     V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
-    in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
+    in_ex = None if inp is None else inp[0, lo:hi]  # (a ternary: Numba prunes it by type)
+    in_in = None if inp is None else inp[1, lo:hi]
     i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext)
@@ -235,6 +242,7 @@ iaf_psc_exp = register(NeuronSpec(
     doc=__doc__,
     trainable=True,
     array_step=step_psc_exp,
+    jumps=("I_syn_ex", "I_syn_in"),
 ))
 
 

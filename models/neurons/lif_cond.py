@@ -91,7 +91,8 @@ def update_cond_exp(lo, hi, state, coef, inp, i_ext, spiked):
     P_ex, P_in, I_e = coef[5], coef[6], coef[7]
     V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
     V, Gex, Gin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
-    in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
+    in_ex = None if inp is None else inp[0, lo:hi]  # None: inputs jump after the step
+    in_in = None if inp is None else inp[1, lo:hi]
     i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v = V[i]
@@ -104,10 +105,15 @@ def update_cond_exp(lo, hi, state, coef, inp, i_ext, spiked):
         free = r < 0.5
         v = v_free if free else v
         r = r if free else r - 1.0
-        Gex[i] = ge * P_ex + in_ex[i]
-        Gin[i] = gi * P_in + in_in[i]
-        in_ex[i] = 0.0
-        in_in[i] = 0.0
+        ge = ge * P_ex
+        gi = gi * P_in
+        if in_ex is not None:
+            ge += in_ex[i]
+            gi += in_in[i]
+            in_ex[i] = 0.0
+            in_in[i] = 0.0
+        Gex[i] = ge
+        Gin[i] = gi
         fire = v >= V_th
         V[i] = V_reset if fire else v
         ref[i] = n_ref if fire else r
@@ -136,6 +142,7 @@ lif_cond_exp = register(NeuronSpec(
         StateVar("refractory", 0.0, "steps", "refractory steps left"),
     ),
     ports=("exc", "inh"),
+    jumps=("g_ex", "g_in"),
     coef_names=("g_L", "gE_L", "E_ex", "E_in", "h_C", "P_ex", "P_in", "I_e", "V_th",
                 "V_reset", "n_ref"),
     derive=_derive,

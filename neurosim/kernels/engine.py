@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .prefetch import prefetch_read
+
 
 @njit(cache=True)
 def compact(spiked, lo, hi, spk):
@@ -42,6 +44,44 @@ def compact(spiked, lo, hi, spk):
     return n - lo
 
 
+#: spikes ahead whose target lists are prefetched while one spike is delivered
+AHEAD = 2
+
+
+@njit(inline="always")
+def prefetch_targets(spk, j, end, bounds, col, post):
+    """Ask for the target list of spike ``j + AHEAD`` (a random row of ``post``: usually a
+    cache miss) while earlier spikes are delivered: one read prefetch per 64-byte line."""
+    if j + AHEAD < end:
+        i = spk[j + AHEAD]
+        step = 64 // post.itemsize
+        for x in range(bounds[i, col], bounds[i, col + 1], step):
+            prefetch_read(post, x)
+
+
+@njit(cache=True)
+def add_weights(spk, seg_lo, seg_cnt, bounds, col, post, weight, x):
+    """``x[post[k]] += weight[k]`` (``weight[0]`` if shared) for the synapses
+    ``bounds[i, col] : bounds[i, col + 1]`` of every spiking unit i, in spike order.
+
+    ``x`` is a ring slot (:func:`deliver`) or, for a projection whose weights jump straight
+    into a state variable of its targets (``NeuronSpec.jumps``), that state row.
+    """
+    w_shared = weight.size == 1
+    w0 = weight[0]
+    for c in range(seg_cnt.size):
+        end = seg_lo[c] + seg_cnt[c]
+        for j in range(seg_lo[c], end):
+            prefetch_targets(spk, j, end, bounds, col, post)
+            i = spk[j]
+            if w_shared:
+                for k in range(bounds[i, col], bounds[i, col + 1]):
+                    x[post[k]] += w0
+            else:
+                for k in range(bounds[i, col], bounds[i, col + 1]):
+                    x[post[k]] += weight[k]
+
+
 @njit(cache=True)
 def deliver(spk, seg_lo, seg_cnt, bounds, col, post, weight, delay, ring, port, slot):
     """Add the weights of all synapses of the spiking units into the target ring buffer.
@@ -52,31 +92,24 @@ def deliver(spk, seg_lo, seg_cnt, bounds, col, post, weight, delay, ring, port, 
     pair per thread the threads write disjoint target ranges.
     """
     L = ring.shape[0]
-    w_shared = weight.size == 1
-    w0 = weight[0]
     if delay.size == 1:
         s = slot + delay[0]
         if s >= L:
             s -= L
-        r = ring[s, port]
-        for c in range(seg_cnt.size):
-            for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
-                i = spk[j]
-                if w_shared:
-                    for k in range(bounds[i, col], bounds[i, col + 1]):
-                        r[post[k]] += w0
-                else:
-                    for k in range(bounds[i, col], bounds[i, col + 1]):
-                        r[post[k]] += weight[k]
-    else:
-        for c in range(seg_cnt.size):
-            for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
-                i = spk[j]
-                for k in range(bounds[i, col], bounds[i, col + 1]):
-                    s = slot + delay[k]
-                    if s >= L:
-                        s -= L
-                    ring[s, port, post[k]] += w0 if w_shared else weight[k]
+        add_weights(spk, seg_lo, seg_cnt, bounds, col, post, weight, ring[s, port])
+        return
+    w_shared = weight.size == 1
+    w0 = weight[0]
+    for c in range(seg_cnt.size):
+        end = seg_lo[c] + seg_cnt[c]
+        for j in range(seg_lo[c], end):
+            prefetch_targets(spk, j, end, bounds, col, post)
+            i = spk[j]
+            for k in range(bounds[i, col], bounds[i, col + 1]):
+                s = slot + delay[k]
+                if s >= L:
+                    s -= L
+                ring[s, port, post[k]] += w0 if w_shared else weight[k]
 
 
 @njit(cache=True)

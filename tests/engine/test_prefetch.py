@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numba import njit
 
-from neurosim.kernels.prefetch import prefetch
+from neurosim.kernels.prefetch import prefetch, prefetch_read
 
 
 @njit
@@ -15,6 +15,7 @@ def gather(w, idx, ahead):
     for j in range(idx.size):
         if j + ahead < idx.size:
             prefetch(w, idx[j + ahead])
+            prefetch_read(idx, j + ahead)
         w[idx[j]] += 1.0
         s += w[idx[j]]
     return s
@@ -36,5 +37,10 @@ def test_prefetch_refuses_2d_arrays():
     def bad(w):
         prefetch(w, 0)
 
-    with pytest.raises(numba.core.errors.TypingError):
-        bad(np.zeros((2, 2)))
+    @njit
+    def bad_read(w):
+        prefetch_read(w, 0)
+
+    for f in (bad, bad_read):
+        with pytest.raises(numba.core.errors.TypingError):
+            f(np.zeros((2, 2)))
