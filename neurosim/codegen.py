@@ -146,6 +146,13 @@ def _jumps(st: Structure, step: str) -> list[str]:
     return out
 
 
+def _prefetches(st: Structure, p: int, spikes: str) -> list[str]:
+    """Prefetch the target lists of population p's new spikes (``spikes``: the arguments
+    spikes, first, count) in every projection from p, one step before their delivery."""
+    return [f"prefetch_rows({spikes}, j{j}_bounds, j{j}_post)"
+            for j, (pre, *_) in enumerate(st.projs) if pre == p]
+
+
 def _post_hooks(st: Structure, step: str) -> list[str]:
     """Thread t runs the postsynaptic hooks of its own targets that fired in ``step``."""
     out = []
@@ -293,7 +300,8 @@ def source(st: Structure, key: str) -> str:
         "import numpy as np  # noqa: F401",
         "from numba import njit, prange  # noqa: F401",
         "from neurosim.kernels.engine import (add_weights, apply_currents, compact, deliver,",
-        "                                     record_spikes, record_state, record_weights)",
+        "                                     prefetch_rows, record_spikes, record_state,",
+        "                                     record_weights)",
         "from neurosim.kernels.plasticity import jump_traces, trace_at, trace_jump  # noqa: F401",
         "from neurosim.kernels.prefetch import prefetch  # noqa: F401",
         "PREFETCH = 16  # synapses ahead on the postsynaptic walk",
@@ -352,6 +360,7 @@ def source(st: Structure, key: str) -> str:
         if kind == "source":
             body += [f"p{p}_lo[b, 0] = p{p}_ptr[s]",
                      f"p{p}_cnt[b, 0] = p{p}_ptr[s + 1] - p{p}_ptr[s]"]
+            body += _prefetches(st, p, f"p{p}_spk, p{p}_lo[b, 0], p{p}_cnt[b, 0]")
     body += [f"inp{p} = p{p}_ring[k % p{p}_ring.shape[0]]" for p in neurons
              if p not in st.ringless]
     region = []
@@ -374,6 +383,7 @@ def source(st: Structure, key: str) -> str:
             f"{'None' if p in st.ringless else f'inp{p}'}, p{p}_iext, p{p}_spiked)",
             f"    p{p}_cnt[b, t] = compact(p{p}_spiked, lo, hi, p{p}_spk[b])",
         ]
+        region += ["    " + x for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]")]
     jumps = _jumps(st, "k - 1")
     if jumps:
         region.append("# 3b. the weights of step k - 1's spikes jump into the own targets' state")

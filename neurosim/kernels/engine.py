@@ -44,18 +44,21 @@ def compact(spiked, lo, hi, spk):
     return n - lo
 
 
-#: spikes ahead whose target lists are prefetched while one spike is delivered
-AHEAD = 2
-
-
 @njit(inline="always")
-def prefetch_targets(spk, j, end, bounds, col, post):
-    """Ask for the target list of spike ``j + AHEAD`` (a random row of ``post``: usually a
-    cache miss) while earlier spikes are delivered: one read prefetch per 64-byte line."""
-    if j + AHEAD < end:
-        i = spk[j + AHEAD]
-        step = 64 // post.itemsize
-        for x in range(bounds[i, col], bounds[i, col + 1], step):
+def prefetch_rows(spk, lo, cnt, bounds, post):
+    """Ask for the target lists ``post[bounds[i, 0] : bounds[i, -1]]`` of the spikes
+    ``spk[lo : lo + cnt]`` (one read prefetch per 64-byte line).
+
+    Called as soon as a step's spikes are known, one step before they are delivered: a
+    spike's target list is a random row of ``post``, usually a cache miss, and a step has
+    too few spikes for the misses of the delivery itself to overlap much. Inlined: it is
+    called once per step, population and projection, mostly with no spike.
+    """
+    last = bounds.shape[1] - 1
+    step = 64 // post.itemsize
+    for j in range(lo, lo + cnt):
+        i = spk[j]
+        for x in range(bounds[i, 0], bounds[i, last], step):
             prefetch_read(post, x)
 
 
@@ -70,9 +73,7 @@ def add_weights(spk, seg_lo, seg_cnt, bounds, col, post, weight, x):
     w_shared = weight.size == 1
     w0 = weight[0]
     for c in range(seg_cnt.size):
-        end = seg_lo[c] + seg_cnt[c]
-        for j in range(seg_lo[c], end):
-            prefetch_targets(spk, j, end, bounds, col, post)
+        for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
             i = spk[j]
             if w_shared:
                 for k in range(bounds[i, col], bounds[i, col + 1]):
@@ -101,9 +102,7 @@ def deliver(spk, seg_lo, seg_cnt, bounds, col, post, weight, delay, ring, port, 
     w_shared = weight.size == 1
     w0 = weight[0]
     for c in range(seg_cnt.size):
-        end = seg_lo[c] + seg_cnt[c]
-        for j in range(seg_lo[c], end):
-            prefetch_targets(spk, j, end, bounds, col, post)
+        for j in range(seg_lo[c], seg_lo[c] + seg_cnt[c]):
             i = spk[j]
             for k in range(bounds[i, col], bounds[i, col + 1]):
                 s = slot + delay[k]
