@@ -112,16 +112,21 @@ def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
     free = r < 0.5
     v = v_free if free else v
     r = r if free else r - 1.0
-    ex = Iex[i] * P11ex
-    inh = Iin[i] * P11in
-    if in_ex is not None:
-        ex += in_ex[i]
-        inh += in_in[i]
-        in_ex[i] = 0.0
-        in_in[i] = 0.0
-    Iex[i] = ex
-    Iin[i] = inh
+    Iex[i], Iin[i] = take_inputs(i, Iex[i] * P11ex, Iin[i] * P11in, in_ex, in_in)
     return v, r
+
+
+@njit(inline="always")
+def take_inputs(i, a, b, in_a, in_b):
+    """``(a + in_a[i], b + in_b[i])`` with the two ring entries cleared; ``(a, b)`` when there
+    is no ring (``in_a`` None: the weights jump into the state after the step, see
+    ``NeuronSpec.jumps``). The last operation on the two jumping variables of a step."""
+    if in_a is not None:
+        a += in_a[i]
+        b += in_b[i]
+        in_a[i] = 0.0
+        in_b[i] = 0.0
+    return a, b
 
 
 @njit(cache=True)

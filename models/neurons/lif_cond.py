@@ -68,6 +68,8 @@ from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 from neurosim.units import to_steps
 
+from .lif import take_inputs
+
 
 def _derive(p, dt):
     return (
@@ -105,15 +107,7 @@ def update_cond_exp(lo, hi, state, coef, inp, i_ext, spiked):
         free = r < 0.5
         v = v_free if free else v
         r = r if free else r - 1.0
-        ge = ge * P_ex
-        gi = gi * P_in
-        if in_ex is not None:
-            ge += in_ex[i]
-            gi += in_in[i]
-            in_ex[i] = 0.0
-            in_in[i] = 0.0
-        Gex[i] = ge
-        Gin[i] = gi
+        Gex[i], Gin[i] = take_inputs(i, ge * P_ex, gi * P_in, in_ex, in_in)
         fire = v >= V_th
         V[i] = V_reset if fire else v
         ref[i] = n_ref if fire else r
