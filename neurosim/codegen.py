@@ -380,7 +380,8 @@ def source(st: Structure, key: str) -> str:
             f"if t < p{p}_cnt.shape[1]:",
             f"    lo, hi = p{p}_chunks[t], p{p}_chunks[t + 1]",
             f"    update_p{p}(lo, hi, p{p}_state, p{p}_coef, "
-            f"{'None' if p in st.ringless else f'inp{p}'}, p{p}_iext, p{p}_spiked)",
+            f"{'None' if p in st.ringless else f'inp{p}'}, "
+            f"{f'p{p}_iext' if p in st.currents else 'None'}, p{p}_spiked)",
             f"    p{p}_cnt[b, t] = compact(p{p}_spiked, lo, hi, p{p}_spk[b])",
         ]
         region += ["    " + x for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]")]

@@ -40,9 +40,10 @@ def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
     A = state[4, lo:hi]
     in_ex = None if inp is None else inp[0, lo:hi]  # None: inputs jump after the step
     in_in = None if inp is None else inp[1, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext)
+        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, ie)
         a = A[i] * Pa
         fire = v >= V_th + a
         V[i] = V_reset if fire else v

@@ -33,11 +33,13 @@ def update_izhikevich(lo, hi, state, coef, inp, i_ext, spiked):
                                        coef[6], coef[7])
     V, U = state[0, lo:hi], state[1, lo:hi]
     in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v = V[i]
         u = U[i]
-        v_new = v + h * (0.04 * v * v + 5.0 * v + 140.0 - u + i_ext[i] + I_e) + in_ex[i] + in_in[i]
+        ext = 0.0 if ie is None else ie[i]
+        v_new = v + h * (0.04 * v * v + 5.0 * v + 140.0 - u + ext + I_e) + in_ex[i] + in_in[i]
         u_new = u + h * a * (b * v - u)
         in_ex[i] = 0.0
         in_in[i] = 0.0

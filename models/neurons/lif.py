@@ -102,13 +102,15 @@ def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
     """Unit i's charge step of ``iaf_psc_exp`` in NEST's order (shared with ``alif``):
     V from the currents before this step's input (or held while refractory), then the
     currents decay and take the input, which is cleared (``in_ex`` None: no ring input, the
-    weights jump into the currents after the step). Returns (V, refractory count) before
+    weights jump into the currents after the step; ``i_ext`` None: no current stimulus).
+    Returns (V, refractory count) before
     the threshold test. Inlined into the kernels, so their loops still vectorise."""
     E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
     P11ex, P11in, I_e = coef[5], coef[6], coef[7]
     v = V[i]
     r = ref[i]
-    v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + (I_e + i_ext[i]) * P20
+    drive = I_e if i_ext is None else I_e + i_ext[i]
+    v_free = E_L + (v - E_L) * P22 + Iex[i] * P21ex + Iin[i] * P21in + drive * P20
     free = r < 0.5
     v = v_free if free else v
     r = r if free else r - 1.0
@@ -135,9 +137,10 @@ def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     in_ex = None if inp is None else inp[0, lo:hi]  # (a ternary: Numba prunes it by type)
     in_in = None if inp is None else inp[1, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext)
+        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, ie)
         fire = v >= V_th
         V[i] = V_reset if fire else v
         ref[i] = n_ref if fire else r
@@ -271,11 +274,13 @@ def update_psc_delta(lo, hi, state, coef, inp, i_ext, spiked):
     V_th, V_reset, n_ref, V_min = coef[4], coef[5], coef[6], coef[7]
     V, ref = state[0, lo:hi], state[1, lo:hi]
     in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v = V[i]
         r = ref[i]
-        v_free = E_L + (v - E_L) * P33 + (I_e + i_ext[i]) * P30 + in_ex[i] + in_in[i]
+        drive = I_e if ie is None else I_e + ie[i]
+        v_free = E_L + (v - E_L) * P33 + drive * P30 + in_ex[i] + in_in[i]
         v_free = v_free if v_free > V_min else V_min
         in_ex[i] = 0.0
         in_in[i] = 0.0

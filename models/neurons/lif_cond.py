@@ -95,14 +95,16 @@ def update_cond_exp(lo, hi, state, coef, inp, i_ext, spiked):
     V, Gex, Gin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     in_ex = None if inp is None else inp[0, lo:hi]  # None: inputs jump after the step
     in_in = None if inp is None else inp[1, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v = V[i]
         r = ref[i]
         ge = Gex[i]
         gi = Gin[i]
         G = g_L + ge + gi
-        v_inf = (gE_L + ge * E_ex + gi * E_in + I_e + i_ext[i]) / G
+        ext = 0.0 if ie is None else ie[i]
+        v_inf = (gE_L + ge * E_ex + gi * E_in + I_e + ext) / G
         v_free = v_inf + (v - v_inf) * math.exp(-h_C * G)
         free = r < 0.5
         v = v_free if free else v

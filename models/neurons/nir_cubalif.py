@@ -48,7 +48,8 @@ def update_nir_cubalif(lo, hi, state, coef, inp, i_ext, spiked):
     R, w_in, V_leak, V_th = state[4, lo:hi], state[5, lo:hi], state[6, lo:hi], state[7, lo:hi]
     V_reset, I_b, age = state[8, lo:hi], state[9, lo:hi], state[10, lo:hi]
     x = inp[0, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         s = x[i] + (I_b[i] if age[i] >= n_bias else 0.0)
         x[i] = 0.0
@@ -63,7 +64,8 @@ def update_nir_cubalif(lo, hi, state, coef, inp, i_ext, spiked):
         a = 1.0 - q if leaky else 0.0
         b = R[i] * q if leaky else R[i]
         el = V_leak[i]
-        v = el + (V[i] - el) * a + b * (c + i_ext[i])
+        ext = 0.0 if ie is None else ie[i]
+        v = el + (V[i] - el) * a + b * (c + ext)
         th = V_th[i]
         fire = v > th if ge < 0.5 else v >= th
         V[i] = V_reset[i] if fire else v

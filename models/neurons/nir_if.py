@@ -41,9 +41,11 @@ def update_nir_if(lo, hi, state, coef, inp, i_ext, spiked):
     V, R, V_th, V_reset = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     I_b, age = state[4, lo:hi], state[5, lo:hi]
     x = inp[0, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        cur = x[i] + i_ext[i] + (I_b[i] if age[i] >= n_bias else 0.0)
+        ext = 0.0 if ie is None else ie[i]
+        cur = x[i] + ext + (I_b[i] if age[i] >= n_bias else 0.0)
         x[i] = 0.0
         v = V[i] + R[i] * h * cur
         th = V_th[i]

@@ -76,14 +76,16 @@ def update_nir_lif(lo, hi, state, coef, inp, i_ext, spiked):
     V, tau, R, V_leak = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     V_th, V_reset, I_b, age = state[4, lo:hi], state[5, lo:hi], state[6, lo:hi], state[7, lo:hi]
     x = inp[0, lo:hi]
-    i_ext, spiked = i_ext[lo:hi], spiked[lo:hi]
+    ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
+    spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         t = tau[i]
         leaky = t > 0.0
         q = h / (t if leaky else 1.0)
         a = 1.0 - q if leaky else 0.0
         b = R[i] * q if leaky else R[i]
-        cur = x[i] + i_ext[i] + (I_b[i] if age[i] >= n_bias else 0.0)
+        ext = 0.0 if ie is None else ie[i]
+        cur = x[i] + ext + (I_b[i] if age[i] >= n_bias else 0.0)
         x[i] = 0.0
         el = V_leak[i]
         v = el + (V[i] - el) * a + b * cur
