@@ -211,6 +211,10 @@ class NeuronSpec:
         rows = ["| name | kind | default / init | unit | meaning |", "|---|---|---|---|---|"]
         rows += [f"| `{p.name}` | param | {p.default} | {p.unit} | {p.doc} |" for p in self.params]
         rows += [f"| `{s.name}` | state | {s.init} | {s.unit} | {s.doc} |" for s in self.state]
+        for port, jump in zip(self.ports, self.jumps or ("",) * len(self.ports), strict=True):
+            how = (f"weights of one-step static projections jump into `{jump}` after the step"
+                   if jump else "weights go through the ring buffer")
+            rows.append(f"| `{port}` | input port | | | {how} |")
         return "\n".join(rows)
 
 
