@@ -52,8 +52,9 @@ One plasticity step is one Numba call (:func:`_step`, parallel over the neurons 
 cores): :math:`U = X W^\top` in register blocks, the factors, :math:`\Delta w` into a scratch
 array reused across batches (samples with a zero factor are skipped, which the hard rules and
 an underflowed softmax make common), then the normalised, norm-dependent update. No numpy BLAS
-inside the step: OpenBLAS's threads and Numba's fight over the two cores (a step that mixed
-them measured 25 ms instead of 3 ms at batch 10). The torch backend
+inside the step: OpenBLAS's threads and Numba's fight over the two cores (an earlier version
+of the step that mixed them took 25 ms instead of 3 ms at batch 10 on this project's 2-core
+machine; a historical figure, that version is gone). The torch backend
 (:mod:`neurosim.models.plasticity.softhebb_torch`) implements the same equations for dense and
 convolutional layers; tests hold the two together.
 """
