@@ -49,8 +49,12 @@ class Structure:
     weight_mons: list[int] = field(default_factory=list)
     #: population index per current stimulus
     currents: list[int] = field(default_factory=list)
-    #: (projection index, state row of its targets) per projection delivered as jumps
-    jumps: list[tuple[int, int]] = field(default_factory=list)
+    #: (projection index, state row of its targets, delay in steps) per projection
+    #: delivered as jumps
+    jumps: list[tuple[int, int, int]] = field(default_factory=list)
+    #: steps for which spike lists are kept (buffer ``step % depth``): 3, or one more than
+    #: the longest jump delay
+    depth: int = 3
     #: neuron populations whose kernel gets no ring (``inp=None``): all inputs are jumps
     ringless: list[int] = field(default_factory=list)
     #: population index per spike monitor
@@ -103,7 +107,7 @@ def arg_names(st: Structure) -> list[str]:
 
 def _segments(st: Structure, p: int, buf: str) -> str:
     """Arguments (spikes, segment starts, segment counts) of population p's spikes in buffer
-    ``buf`` (step modulo 3)."""
+    ``buf`` (step modulo ``st.depth``)."""
     if st.pops[p][0] == "neurons":
         return f"p{p}_spk[{buf}], p{p}_chunks, p{p}_cnt[{buf}]"
     return f"p{p}_spk, p{p}_lo[{buf}], p{p}_cnt[{buf}]"
@@ -118,8 +122,8 @@ def _deliveries(st: Structure, step: str) -> list[str]:
     """Thread t delivers the spikes of ``step`` into its own targets; plastic projections run
     their presynaptic hooks on the way."""
     out = []
-    buf = f"({step}) % 3"
-    jumps = {j for j, _ in st.jumps}
+    buf = f"({step}) % {st.depth}"
+    jumps = {j for j, _, _ in st.jumps}
     for j, (pre, post, port, r) in enumerate(st.projs):
         if j in jumps:
             continue
@@ -135,14 +139,15 @@ def _deliveries(st: Structure, step: str) -> list[str]:
 
 
 def _jumps(st: Structure, step: str) -> list[str]:
-    """Thread t adds the weights of ``step``'s spikes straight into the state row of its own
-    targets (projections delivered as jumps, after the targets' update)."""
+    """Thread t adds the weights of the spikes that reach their targets in ``step`` (emitted
+    ``delay`` steps earlier) straight into the state row of its own targets (projections
+    delivered as jumps, after the targets' update)."""
     out = []
-    for j, row in st.jumps:
+    for j, row, d in st.jumps:
         pre, post = st.projs[j][:2]
         out += [f"if t < j{j}_bounds.shape[1] - 1:",
-                f"    add_weights({_segments(st, pre, f'({step}) % 3')}, j{j}_bounds, t, "
-                f"j{j}_post, j{j}_w, p{post}_state[{row}])"]
+                f"    add_weights({_segments(st, pre, f'({step} - {d}) % {st.depth}')}, "
+                f"j{j}_bounds, t, j{j}_post, j{j}_w, p{post}_state[{row}])"]
     return out
 
 
@@ -159,7 +164,7 @@ def _post_hooks(st: Structure, step: str) -> list[str]:
     for j, (_, post, _, r) in enumerate(st.projs):
         if _kind(st, j) == "spike":
             out += [f"if t < p{post}_cnt.shape[1]:",
-                    f"    post_r{r}({_segments(st, post, f'({step}) % 3')}, t, j{j}_w, "
+                    f"    post_r{r}({_segments(st, post, f'({step}) % {st.depth}')}, t, j{j}_w, "
                     f"({step}) + 1, j{j}_pl)"]
     return out
 
@@ -168,7 +173,7 @@ def _serial_traces(st: Structure, step: str) -> list[str]:
     """After the parallel region: the presynaptic traces of ``step``'s spikes jump (and the
     postsynaptic ones of rate rules, which then update every ``every`` steps)."""
     out = []
-    buf = f"({step}) % 3"
+    buf = f"({step}) % {st.depth}"
     for j, (pre, post, _, r) in enumerate(st.projs):
         if r < 0:
             continue
@@ -290,8 +295,9 @@ def source(st: Structure, key: str) -> str:
     targets (presynaptic hooks on the way), then integrate its own units for step k; all of
     that touches only its own range, so the end of the region is the only barrier a step
     needs. The presynaptic traces of step k - 1's spikes then jump (serially: several threads
-    read them). Spike lists are kept for three steps (buffer ``step % 3``). When a call
-    returns, every hook and delivery of its steps has run.
+    read them). Spike lists are kept for ``st.depth`` steps (buffer ``step % depth``, at
+    least 3). When a call returns, every hook and ring delivery of its steps has run; jumps
+    still due are made by the next call from the kept lists.
     """
     loop = "prange" if st.parallel else "range"
     neurons = [p for p, (kind, _, _) in enumerate(st.pops) if kind == "neurons"]
@@ -342,7 +348,7 @@ def source(st: Structure, key: str) -> str:
         "    k = k0",
         "    for s in range(n_steps):",
         "        k = k0 + s",
-        "        b = k % 3",
+        f"        b = k % {st.depth}",
     ]
     body = []
     for m, p in enumerate(st.spike_mons):
@@ -385,9 +391,10 @@ def source(st: Structure, key: str) -> str:
             f"    p{p}_cnt[b, t] = compact(p{p}_spiked, lo, hi, p{p}_spk[b])",
         ]
         region += ["    " + x for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]")]
-    jumps = _jumps(st, "k - 1")
+    jumps = _jumps(st, "k")
     if jumps:
-        region.append("# 3b. the weights of step k - 1's spikes jump into the own targets' state")
+        region.append("# 3b. the weights of the spikes due in step k jump into the own targets'"
+                      " state")
         region += jumps
     body += _region(loop, [region])
     after = _samples(st, "k - 1")[1]

@@ -48,6 +48,9 @@ MIN_UNITS_PER_THREAD = 8192
 #: split (with the projections onto it), so that the threads get equal shares of every
 #: population rather than one thread all of the small ones
 MIN_UNITS_PER_CHUNK = 256
+#: longest uniform delay (steps) delivered as jumps: the spike lists of every population are
+#: then kept for that many steps (4 bytes per unit and step) instead of a ring buffer
+MAX_JUMP_DELAY = 32
 
 
 def _split(n: int, parts: int, multiple: int = 1) -> np.ndarray:
@@ -92,18 +95,14 @@ class Simulation:
                                                          pop.params, dt))
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
-                cp.spk = np.zeros((3, pop.size), np.int32)  # by step % 3
                 parts = threads if split and pop.size >= threads * MIN_UNITS_PER_CHUNK else 1
                 cp.chunks = _split(pop.size, parts, multiple=8)
-                cp.cnt = np.zeros((3, cp.chunks.size - 1), np.int64)
                 cp.max_delay = 1
                 cp.uses_ring = not pop.spec.jumps  # else only if some input needs the ring
             else:
                 st.pops.append(("source", "", ""))
                 if hasattr(pop, "prepare"):
                     pop.prepare(dt)
-                cp.lo = np.zeros((3, 1), np.int64)
-                cp.cnt = np.zeros((3, 1), np.int64)
         # projections
         self._projs = []
         self._plastic = {}
@@ -113,11 +112,15 @@ class Simulation:
             bounds = row_bounds(csr.indptr, csr.post, post.chunks)  # thread t: targets of chunk t
             spec = post.pop.spec
             port = spec.ports.index(proj.port)
-            if spec.jumps and proj.plasticity is None and pre.is_neuron and csr.max_delay == 1:
-                # every delay is one step: the weights jump into the targets' state after
-                # their update (see NeuronSpec.jumps); from a source the previous step's
-                # events are gone at the start of a call, so sources use the ring
-                st.jumps.append((len(self._projs), spec.state_names.index(spec.jumps[port])))
+            d = int(csr.delay[0])
+            if (spec.jumps and proj.plasticity is None and pre.is_neuron
+                    and d <= MAX_JUMP_DELAY and np.all(csr.delay == d)):
+                # one delay for all synapses: the weights jump into the targets' state after
+                # their update in step (spike + d), from the kept spike lists (see
+                # NeuronSpec.jumps); a source's earlier events are gone at the start of a
+                # call (drawn per call), so sources use the ring
+                st.jumps.append((len(self._projs), spec.state_names.index(spec.jumps[port]), d))
+                st.depth = max(st.depth, d + 1)
             else:
                 post.uses_ring = True
                 post.max_delay = max(post.max_delay, csr.max_delay)
@@ -129,7 +132,13 @@ class Simulation:
                 arrays = pl.compile(f"Plasticity '{pl.name}' on projection '{proj.name}'",
                                     csr, pre.pop.size, post.pop.size, dt)
                 self._plastic[proj.name] = (arrays, np.int64(pl.every_steps(dt)))
-        for cp in self._pops.values():
+        for cp in self._pops.values():  # spike lists by step % depth
+            if cp.is_neuron:
+                cp.spk = np.zeros((st.depth, cp.pop.size), np.int32)
+                cp.cnt = np.zeros((st.depth, cp.chunks.size - 1), np.int64)
+            else:
+                cp.lo = np.zeros((st.depth, 1), np.int64)
+                cp.cnt = np.zeros((st.depth, 1), np.int64)
             if cp.is_neuron:
                 shape = ((cp.max_delay + 1, cp.pop.size) if cp.uses_ring else (1, 0))
                 cp.ring = np.zeros((shape[0], len(cp.pop.spec.ports), shape[1]))
