@@ -151,11 +151,22 @@ def _jumps(st: Structure, step: str) -> list[str]:
     return out
 
 
-def _prefetches(st: Structure, p: int, spikes: str) -> list[str]:
-    """Prefetch the target lists of population p's new spikes (``spikes``: the arguments
-    spikes, first, count) in every projection from p, one step before their delivery."""
-    return [f"prefetch_rows({spikes}, j{j}_bounds, j{j}_post)"
-            for j, (pre, *_) in enumerate(st.projs) if pre == p]
+def _prefetches(st: Structure, p: int, spikes: str, step: str = "") -> list[str]:
+    """Prefetch, one step before their delivery, the target lists of population p's spikes
+    in every projection from p: the new spikes (``spikes``: the arguments spikes, first,
+    count) for the ring and one-step jumps; for a jump of d > 1 steps (neurons only: thread t,
+    unit range ``lo``.., step ``step``) those of step ``step + 1 - d``."""
+    delay = {j: d for j, _, d in st.jumps}
+    out = []
+    for j, (pre, *_) in enumerate(st.projs):
+        d = delay.get(j, 1)
+        if pre != p or (d > 1 and not step):
+            continue
+        if d > 1:
+            buf = f"({step} + 1 - {d}) % {st.depth}"
+            spikes = f"p{p}_spk[{buf}], lo, p{p}_cnt[{buf}, t]"
+        out.append(f"prefetch_rows({spikes}, j{j}_bounds, j{j}_post)")
+    return out
 
 
 def _post_hooks(st: Structure, step: str) -> list[str]:
@@ -390,7 +401,8 @@ def source(st: Structure, key: str) -> str:
             f"{f'p{p}_iext' if p in st.currents else 'None'}, p{p}_spiked)",
             f"    p{p}_cnt[b, t] = compact(p{p}_spiked, lo, hi, p{p}_spk[b])",
         ]
-        region += ["    " + x for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]")]
+        region += ["    " + x
+                   for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]", "k")]
     jumps = _jumps(st, "k")
     if jumps:
         region.append("# 3b. the weights of the spikes due in step k jump into the own targets'"

@@ -29,8 +29,9 @@ Jumps. Where every port's input enters the step as the *last* operation on one s
 variable, ``X <- (X decayed) + inp[port]``, and nothing later in the step reads ``X`` (the
 synaptic currents of ``iaf_psc_exp``, the conductances of ``lif_cond_exp``), the model may
 name those variables in ``NeuronSpec.jumps``. A static projection from a neuron population
-with a delay of one step onto such a model then skips the ring buffer: after the kernel ran,
-the weights of the previous step's spikes are added straight into ``X`` (Brian2's
+with one delay d for all its synapses (up to ``simulation.MAX_JUMP_DELAY`` steps) onto such a
+model then skips the ring buffer: after the kernel ran, the weights of the spikes of d steps
+ago (the spike lists are kept that long) are added straight into ``X`` (Brian2's
 ``on_pre: X += w``). The kernel, passed ``inp=None`` when no input of the population goes
 through the ring, reads and clears no buffer: 32 of the ~105 bytes a ``iaf_psc_exp`` step
 moves per neuron. Several events for one unit in one step are then summed onto ``X`` one by
@@ -212,7 +213,7 @@ class NeuronSpec:
         rows += [f"| `{p.name}` | param | {p.default} | {p.unit} | {p.doc} |" for p in self.params]
         rows += [f"| `{s.name}` | state | {s.init} | {s.unit} | {s.doc} |" for s in self.state]
         for port, jump in zip(self.ports, self.jumps or ("",) * len(self.ports), strict=True):
-            how = (f"weights of one-step static projections jump into `{jump}` after the step"
+            how = (f"weights of static single-delay projections jump into `{jump}` after the step"
                    if jump else "weights go through the ring buffer")
             rows.append(f"| `{port}` | input port | | | {how} |")
         return "\n".join(rows)
