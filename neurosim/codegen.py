@@ -162,10 +162,11 @@ def _prefetches(st: Structure, p: int, spikes: str, step: str = "") -> list[str]
         d = delay.get(j, 1)
         if pre != p or (d > 1 and not step):
             continue
+        due = spikes
         if d > 1:
             buf = f"({step} + 1 - {d}) % {st.depth}"
-            spikes = f"p{p}_spk[{buf}], lo, p{p}_cnt[{buf}, t]"
-        out.append(f"prefetch_rows({spikes}, j{j}_bounds, j{j}_post)")
+            due = f"p{p}_spk[{buf}], lo, p{p}_cnt[{buf}, t]"
+        out.append(f"prefetch_rows({due}, j{j}_bounds, j{j}_post)")
     return out
 
 
