@@ -151,20 +151,20 @@ def _jumps(st: Structure, step: str) -> list[str]:
     return out
 
 
-def _prefetches(st: Structure, p: int, spikes: str, step: str = "") -> list[str]:
+def _prefetches(st: Structure, p: int, spikes: str) -> list[str]:
     """Prefetch, one step before their delivery, the target lists of population p's spikes
-    in every projection from p: the new spikes (``spikes``: the arguments spikes, first,
-    count) for the ring and one-step jumps; for a jump of d > 1 steps (neurons only: thread t,
-    unit range ``lo``.., step ``step``) those of step ``step + 1 - d``."""
+    in every projection from p: the new spikes of step k (``spikes``: the arguments spikes,
+    first, count) for the ring and one-step jumps; for a jump of d > 1 steps (only neurons
+    jump: thread t, unit range ``lo``..) those of step ``k + 1 - d``."""
     delay = {j: d for j, _, d in st.jumps}
     out = []
     for j, (pre, *_) in enumerate(st.projs):
-        d = delay.get(j, 1)
-        if pre != p or (d > 1 and not step):
+        if pre != p:
             continue
+        d = delay.get(j, 1)
         due = spikes
         if d > 1:
-            buf = f"({step} + 1 - {d}) % {st.depth}"
+            buf = f"(k + 1 - {d}) % {st.depth}"
             due = f"p{p}_spk[{buf}], lo, p{p}_cnt[{buf}, t]"
         out.append(f"prefetch_rows({due}, j{j}_bounds, j{j}_post)")
     return out
@@ -402,8 +402,7 @@ def source(st: Structure, key: str) -> str:
             f"{f'p{p}_iext' if p in st.currents else 'None'}, p{p}_spiked)",
             f"    p{p}_cnt[b, t] = compact(p{p}_spiked, lo, hi, p{p}_spk[b])",
         ]
-        region += ["    " + x
-                   for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]", "k")]
+        region += ["    " + x for x in _prefetches(st, p, f"p{p}_spk[b], lo, p{p}_cnt[b, t]")]
     jumps = _jumps(st, "k")
     if jumps:
         region.append("# 3b. the weights of the spikes due in step k jump into the own targets'"

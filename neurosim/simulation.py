@@ -133,18 +133,19 @@ class Simulation:
                 arrays = pl.compile(f"Plasticity '{pl.name}' on projection '{proj.name}'",
                                     csr, pre.pop.size, post.pop.size, dt)
                 self._plastic[proj.name] = (arrays, np.int64(pl.every_steps(dt)))
-        for cp in self._pops.values():  # spike lists by step % depth
-            if cp.is_neuron:
-                cp.spk = np.zeros((st.depth, cp.pop.size), np.int32)
-                cp.cnt = np.zeros((st.depth, cp.chunks.size - 1), np.int64)
-            else:
+        for cp in self._pops.values():  # spike lists by step % depth; ring buffers
+            if not cp.is_neuron:
                 cp.lo = np.zeros((st.depth, 1), np.int64)
                 cp.cnt = np.zeros((st.depth, 1), np.int64)
-            if cp.is_neuron:
-                shape = ((cp.max_delay + 1, cp.pop.size) if cp.uses_ring else (1, 0))
-                cp.ring = np.zeros((shape[0], len(cp.pop.spec.ports), shape[1]))
-                if not cp.uses_ring:
-                    st.ringless.append(cp.index)
+                continue
+            cp.spk = np.zeros((st.depth, cp.pop.size), np.int32)
+            cp.cnt = np.zeros((st.depth, cp.chunks.size - 1), np.int64)
+            ports = len(cp.pop.spec.ports)
+            if cp.uses_ring:
+                cp.ring = np.zeros((cp.max_delay + 1, ports, cp.pop.size))
+            else:  # every input jumps: an empty ring keeps the argument list uniform
+                cp.ring = np.zeros((1, ports, 0))
+                st.ringless.append(cp.index)
         # currents
         self._currents = []
         for cs in net.currents:

@@ -103,8 +103,8 @@ def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
     V from the currents before this step's input (or held while refractory), then the
     currents decay and take the input, which is cleared (``in_ex`` None: no ring input, the
     weights jump into the currents after the step; ``i_ext`` None: no current stimulus).
-    Returns (V, refractory count) before
-    the threshold test. Inlined into the kernels, so their loops still vectorise."""
+    Returns (V, refractory count) before the threshold test. Inlined into the kernels, so
+    their loops still vectorise."""
     E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
     P11ex, P11in, I_e = coef[5], coef[6], coef[7]
     v = V[i]

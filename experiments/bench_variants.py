@@ -1,0 +1,112 @@
+"""Two variants of neurosim on the CUBA network, measured side by side in one process.
+
+    python experiments/bench_variants.py                         # 1 vs 2 threads, N = 64000
+    python experiments/bench_variants.py --compare ring --delay 1.0 --json out.json
+    python experiments/bench_variants.py --n 32000 --rounds 20
+
+Each comparison is a baseline and a candidate. ``--compare threads``: one thread (baseline)
+against two. ``--compare ring``: the network whose model declares no jumps (baseline: every
+input through the ring buffer, as before jumps existed) against the network as built
+(one-delay projections jump into the synaptic currents, ``NeuronSpec.jumps``); the two agree
+to round-off (tests/engine/test_jumps.py).
+
+``bench_cuba.py`` runs every case in its own process, one after the other; on a machine whose
+second core is shared with other work (this project's VM), runs minutes apart see different
+machines. Here both simulations are built and warmed up, then run alternately, ``--piece-ms``
+of biological time each, for ``--rounds`` rounds, so both see the same conditions. Printed
+(and written with ``--json``): seconds of loop per biological second of each variant (min,
+median), the candidate's speed-up per round (baseline time / candidate time of the same
+round: min, median, max), the bytes of each
+variant's data structures and the peak RSS of the process (both networks alive together).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import resource
+import statistics
+import time
+
+from neurosim import Simulation
+from neurosim.models.networks import cuba
+from neurosim.population import Population
+
+
+def without_jumps(net):
+    """``net`` with its populations running their model minus the jumps declaration."""
+    for pop in net.pops.values():
+        if isinstance(pop, Population):
+            pop.spec = dataclasses.replace(pop.spec, name=pop.spec.name + "_ring", jumps=())
+    return net
+
+
+def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulation]:
+    """{baseline name: simulation, candidate name: simulation}."""
+    def build():
+        return cuba.build(n, seed=seed, delay=delay)
+
+    if compare == "threads":
+        return {"1 thread": Simulation(build(), 0.1, 1), "2 threads": Simulation(build(), 0.1, 2)}
+    return {"ring": Simulation(without_jumps(build()), 0.1, 1),
+            "jumps": Simulation(build(), 0.1, 1)}
+
+
+def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
+            seed: int) -> dict:
+    sims = variants(compare, n, delay, seed)
+    for sim in sims.values():
+        sim.run(20.0)  # load the loop, leave the start transient
+    per_bio_s = {name: [] for name in sims}
+    for _ in range(rounds):
+        for name, sim in sims.items():
+            start = time.perf_counter()
+            sim.run(piece_ms)
+            per_bio_s[name].append((time.perf_counter() - start) / (piece_ms / 1000.0))
+    base, cand = per_bio_s.values()
+    ratio = [x / y for x, y in zip(base, cand, strict=True)]
+    return dict(compare=compare, N=n, delay_ms=delay, rounds=rounds, piece_ms=piece_ms,
+                seed=seed, variants=list(sims),
+                parallel={name: sim.structure.parallel for name, sim in sims.items()},
+                jumps={name: len(sim.structure.jumps) for name, sim in sims.items()},
+                memory_bytes={name: sim.memory_bytes() for name, sim in sims.items()},
+                loop_per_bio_s=per_bio_s, speedup_per_round=ratio, speedup_min=min(ratio),
+                speedup_median=statistics.median(ratio), speedup_max=max(ratio),
+                peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+def main(argv=None) -> dict:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--compare", choices=("threads", "ring"), default="threads")
+    ap.add_argument("--n", type=int, default=64000, help="number of neurons")
+    ap.add_argument("--delay", type=float, default=0.1, help="synaptic delay (ms)")
+    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--piece-ms", type=float, default=300.0,
+                    help="biological time per piece (ms, a whole number of 0.1 ms steps)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--json", help="write the figures here")
+    args = ap.parse_args(argv)
+    r = measure(args.compare, args.n, args.rounds, args.piece_ms, args.delay, args.seed)
+    base, cand = r["variants"]
+    print(f"CUBA N = {r['N']}, delay {r['delay_ms']:g} ms, {r['rounds']} rounds of "
+          f"{r['piece_ms']:g} ms per variant")
+    print(f"{'variant':>10}  loop s per bio-s: min  median  jumping projections  MB data")
+    for name, v in r["loop_per_bio_s"].items():
+        mb = sum(r["memory_bytes"][name].values()) / 1e6
+        print(f"{name:>10}  {min(v):>21.3f}  {statistics.median(v):6.3f}  "
+              f"{r['jumps'][name]:>19}  {mb:7.1f}")
+    if not r["parallel"].get("2 threads", True):
+        print("note: network too small to split, two threads ran the serial loop")
+    print(f"speed-up of {cand} over {base} per round: min {r['speedup_min']:.2f}  median "
+          f"{r['speedup_median']:.2f}  max {r['speedup_max']:.2f}")
+    print(f"peak RSS {r['peak_rss_mb']:.0f} MB (both networks)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(r, f, indent=1)
+        print(f"wrote {args.json}")
+    return r
+
+
+if __name__ == "__main__":
+    main()

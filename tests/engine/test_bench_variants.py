@@ -1,0 +1,41 @@
+"""Smoke test of experiments/bench_variants.py: both variants run side by side and the
+figures it writes are consistent with each other."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "bench_variants.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_variants", SCRIPT)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.parametrize("compare,names", [("threads", ["1 thread", "2 threads"]),
+                                           ("ring", ["ring", "jumps"])])
+def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_path,
+                                                  force_split):
+    out = tmp_path / "t.json"
+    r = bench.main(["--compare", compare, "--n", "400", "--rounds", "3", "--piece-ms", "20",
+                    "--delay", "0.3", "--json", str(out)])
+    assert json.loads(out.read_text()) == r
+    assert r["variants"] == names
+    base, cand = (r["loop_per_bio_s"][n] for n in names)
+    assert len(base) == len(cand) == 3 and min(base + cand) > 0
+    assert r["speedup_per_round"] == pytest.approx(
+        [a / b for a, b in zip(base, cand, strict=True)])
+    assert r["speedup_min"] <= r["speedup_median"] <= r["speedup_max"]
+    if compare == "threads":
+        assert r["parallel"] == {"1 thread": False, "2 threads": True}  # force_split
+    else:  # CUBA's four projections jump (3 steps) in the candidate only, which has no ring
+        assert r["jumps"] == {"ring": 0, "jumps": 4}
+        assert r["memory_bytes"]["jumps"]["ring"] == 0 < r["memory_bytes"]["ring"]["ring"]
