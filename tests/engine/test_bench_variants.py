@@ -34,6 +34,7 @@ def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_pat
     assert r["speedup_per_round"] == pytest.approx(
         [a / b for a, b in zip(base, cand, strict=True)])
     assert r["speedup_min"] <= r["speedup_median"] <= r["speedup_max"]
+    assert r["speedup_best"] == pytest.approx(min(base) / min(cand))
     if compare == "threads":
         assert r["parallel"] == {"1 thread": False, "2 threads": True}  # force_split
     else:  # CUBA's four projections jump (3 steps) in the candidate only, which has no ring
