@@ -2,13 +2,17 @@
 
     python experiments/bench_variants.py                         # 1 vs 2 threads, N = 64000
     python experiments/bench_variants.py --compare ring --delay 1.0 --json out.json
+    python experiments/bench_variants.py --compare balance      # 2 threads: fixed shares or not
     python experiments/bench_variants.py --n 32000 --rounds 20
 
 Each comparison is a baseline and a candidate. ``--compare threads``: one thread (baseline)
 against two. ``--compare ring``: the network whose model declares no jumps (baseline: every
 input through the ring buffer, as before jumps existed) against the network as built
 (one-delay projections jump into the synaptic currents, ``NeuronSpec.jumps``); the two agree
-to round-off (tests/engine/test_jumps.py).
+to round-off (tests/engine/test_jumps.py). ``--compare balance``: two threads with the
+shares of units fixed at one half each (baseline) against two threads whose shares move
+toward the faster thread after each call (the default, :mod:`neurosim.balance`); the
+results are the same bit for bit.
 
 ``bench_cuba.py`` runs every case in its own process, one after the other; on a machine whose
 second core is shared with other work (this project's VM), runs minutes apart see different
@@ -50,6 +54,10 @@ def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulat
 
     if compare == "threads":
         return {"1 thread": Simulation(build(), 0.1, 1), "2 threads": Simulation(build(), 0.1, 2)}
+    if compare == "balance":
+        fixed = Simulation(build(), 0.1, 2)
+        fixed.balance = False
+        return {"fixed": fixed, "balanced": Simulation(build(), 0.1, 2)}
     return {"ring": Simulation(without_jumps(build()), 0.1, 1),
             "jumps": Simulation(build(), 0.1, 1)}
 
@@ -71,6 +79,8 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
                 seed=seed, variants=list(sims),
                 parallel={name: sim.structure.parallel for name, sim in sims.items()},
                 jumps={name: len(sim.structure.jumps) for name, sim in sims.items()},
+                thread_shares={name: sim.thread_shares.tolist() for name, sim in sims.items()},
+                share_moves={name: sim._balancer.moves for name, sim in sims.items()},
                 memory_bytes={name: sim.memory_bytes() for name, sim in sims.items()},
                 loop_per_bio_s=per_bio_s, speedup_per_round=ratio, speedup_min=min(ratio),
                 speedup_median=statistics.median(ratio), speedup_max=max(ratio),
@@ -80,7 +90,7 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--compare", choices=("threads", "ring"), default="threads")
+    ap.add_argument("--compare", choices=("threads", "ring", "balance"), default="threads")
     ap.add_argument("--n", type=int, default=64000, help="number of neurons")
     ap.add_argument("--delay", type=float, default=0.1, help="synaptic delay (ms)")
     ap.add_argument("--rounds", type=int, default=10)
@@ -98,6 +108,10 @@ def main(argv=None) -> dict:
         mb = sum(r["memory_bytes"][name].values()) / 1e6
         print(f"{name:>10}  {min(v):>21.3f}  {statistics.median(v):6.3f}  "
               f"{r['jumps'][name]:>19}  {mb:7.1f}")
+    if max(r["share_moves"].values()):
+        print("thread shares at the end: " + ", ".join(
+            f"{name} {' / '.join(f'{x:.2f}' for x in v)} ({r['share_moves'][name]} moves)"
+            for name, v in r["thread_shares"].items()))
     if not r["parallel"].get("2 threads", True):
         print("note: network too small to split, two threads ran the serial loop")
     print(f"speed-up of {cand} over {base} per round: min {r['speedup_min']:.2f}  median "

@@ -74,7 +74,8 @@ def run_one(net_name: str, method: str, data, args, device, seed: int) -> dict:
     in_shape = tuple(xtr.shape[1:])
     order = np.random.default_rng(seed).permutation(len(xtr))
     torch.manual_seed(seed)
-    row = {"net": net_name, "method": method, "seed": seed, "n_train": len(xtr),
+    row = {"net": net_name, "method": method, "seed": seed, "training": args.training,
+           "n_train": len(xtr),
            "n_test": len(xte), "device": str(device)}
     t0 = time.perf_counter()
     mlp = net_name == "mnist_mlp"
@@ -93,7 +94,7 @@ def run_one(net_name: str, method: str, data, args, device, seed: int) -> dict:
                                             args.progress)
         else:
             info = sh.train_hebbian(net, xtr[order], batch_size=10, plastic=method != "random",
-                                    device=device, progress=args.progress)
+                                    device=device, progress=args.progress, mode=args.training)
             row["hebbian_s"] = sum(info["block_s"])
             row["block_s"] = info["block_s"]
         row["convergence"] = [b.layer.convergence() for b in net.blocks]
@@ -133,6 +134,8 @@ def main(argv=None) -> int:
     ap.add_argument("--readout-epochs", type=int, default=0,
                     help="read-out epochs (default 50, the paper)")
     ap.add_argument("--bp-epochs", type=int, default=0, help="default: as the read-out")
+    ap.add_argument("--training", default="greedy", choices=("greedy", "consecutive"),
+                    help="Hebbian layers one after the other (the paper) or all on each batch")
     ap.add_argument("--seeds", default="0",
                     help="comma-separated seeds (initial weights, order, read-out)")
     ap.add_argument("--pad", type=int, default=0,

@@ -102,6 +102,8 @@ def arg_names(st: Structure) -> list[str]:
         args += [f"r{r}_{x}" for x in ("idx", "buf", "fill", "every")]
     for r in range(len(st.weight_mons)):
         args += [f"u{r}_{x}" for x in ("idx", "cols", "bounds", "buf", "fill", "every")]
+    if st.parallel:
+        args.append("busy")
     return args
 
 
@@ -302,14 +304,15 @@ def source(st: Structure, key: str) -> str:
     """The text of the generated module (see the step order in simulation.py).
 
     Thread t owns unit range t of every population and the same target range of every
-    projection. In step k, one parallel region lets each thread run the postsynaptic hooks of
-    its own targets that fired in step k - 2, deliver the spikes of step k - 1 into its own
-    targets (presynaptic hooks on the way), then integrate its own units for step k; all of
-    that touches only its own range, so the end of the region is the only barrier a step
-    needs. The presynaptic traces of step k - 1's spikes then jump (serially: several threads
-    read them). Spike lists are kept for ``st.depth`` steps (buffer ``step % depth``, at
-    least 3). When a call returns, every hook and ring delivery of its steps has run; jumps
-    still due are made by the next call from the kept lists.
+    projection (the ranges move between calls, see :mod:`neurosim.balance`; the loop counts
+    each thread's ticks in ``busy``). In step k, one parallel region lets each thread run
+    the postsynaptic hooks of its own targets that fired in step k - 2, deliver the spikes
+    of step k - 1 into its own targets (presynaptic hooks on the way), then integrate its
+    own units for step k; all of that touches only its own range, so the end of the region
+    is the only barrier a step needs. The presynaptic traces of step k - 1's spikes then
+    jump (serially: several threads read them). Spike lists are kept for ``st.depth`` steps
+    (buffer ``step % depth``, at least 3). When a call returns, every hook and ring delivery
+    of its steps has run; jumps still due are made by the next call from the kept lists.
     """
     loop = "prange" if st.parallel else "range"
     neurons = [p for p, (kind, _, _) in enumerate(st.pops) if kind == "neurons"]
@@ -320,6 +323,7 @@ def source(st: Structure, key: str) -> str:
         "from neurosim.kernels.engine import (add_weights, apply_currents, compact, deliver,",
         "                                     prefetch_rows, record_spikes, record_state,",
         "                                     record_weights)",
+        "from neurosim.kernels.clock import cycles  # noqa: F401",
         "from neurosim.kernels.plasticity import jump_traces, trace_at, trace_jump  # noqa: F401",
         "from neurosim.kernels.prefetch import prefetch  # noqa: F401",
         "PREFETCH = 16  # synapses ahead on the postsynaptic walk",
@@ -408,6 +412,8 @@ def source(st: Structure, key: str) -> str:
         region.append("# 3b. the weights of the spikes due in step k jump into the own targets'"
                       " state")
         region += jumps
+    if st.parallel:  # each thread's ticks for its share (Simulation rebalances the shares)
+        region = ["tick = cycles()"] + region + ["busy[t] += cycles() - tick"]
     body += _region(loop, [region])
     after = _samples(st, "k - 1")[1]
     if after:

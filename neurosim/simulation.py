@@ -35,9 +35,10 @@ import numpy as np
 from numba import get_num_threads, set_num_threads
 
 from . import codegen
+from .balance import Balancer
 from .errors import bad
 from .io import load
-from .kernels.engine import row_bounds
+from .kernels.engine import move_cuts, row_bounds
 from .population import Population
 from .units import is_multiple, to_steps
 
@@ -46,8 +47,9 @@ _SPIKE_BUF = 1 << 16
 #: region costs ~1-20 us, more than a step of a small network takes
 MIN_UNITS_PER_THREAD = 8192
 #: in a threaded network, every population with at least this many neurons per thread is
-#: split (with the projections onto it), so that the threads get equal shares of every
-#: population rather than one thread all of the small ones
+#: split (with the projections onto it), so that the threads get shares of every
+#: population rather than one thread all of the small ones (the shares move toward the
+#: faster thread, see neurosim.balance)
 MIN_UNITS_PER_CHUNK = 256
 #: longest uniform delay (steps) delivered as jumps: the spike lists of every population are
 #: then kept for that many steps (4 bytes per unit and step) instead of a ring buffer
@@ -55,10 +57,10 @@ MAX_JUMP_DELAY = 32
 
 
 def _split(n: int, parts: int, multiple: int = 1) -> np.ndarray:
-    """Boundaries 0 = b0 < b1 < ... = n of ``parts`` near-equal ranges (inner ones rounded to
-    a multiple of ``multiple``)."""
+    """Boundaries 0 = b0 < b1 < ... = n of up to ``parts`` near-equal ranges (inner ones
+    rounded to a multiple of ``multiple``; fewer ranges where they would be empty)."""
     inner = {round(n * c / parts / multiple) * multiple for c in range(1, parts)}
-    return np.array(sorted((inner - {0, n}) | {0, n}), np.int64)
+    return np.array(sorted({b for b in inner if 0 < b < n} | {0, n}), np.int64)
 
 
 class _Pop:
@@ -70,7 +72,12 @@ class _Pop:
 
 
 class Simulation:
-    """A compiled network, ready to ``run``. Built by :meth:`Network.compile`."""
+    """A compiled network, ready to ``run``. Built by :meth:`Network.compile`.
+
+    With threads, each thread integrates one range of every large population; after each
+    call of the compiled loop the ranges move toward the faster thread (``balance``, true
+    by default; ``thread_shares`` tells the current split). The results do not depend on it.
+    """
 
     def __init__(self, net, dt: float, threads: int):
         t0 = time.perf_counter()
@@ -173,17 +180,17 @@ class Simulation:
         self._weight_mons = {}
         for m in net.weight_monitors:
             j = [p.name for p in net.projections.values()].index(m.proj)
-            _, csr, bounds = self._projs[j]
+            csr = self._projs[j][1]
             idx = np.arange(csr.nnz) if m.indices is None else m.indices
             if idx.size and (idx.min() < 0 or idx.max() >= csr.nnz):
                 raise bad(f"weight_monitor on '{m.proj}'", "indices", m.indices,
                           f"must be synapse indices in 0..{csr.nnz - 1}")
             every = 1 if m.every is None else max(1, int(to_steps(m.every, dt)))
-            # thread t samples the synapses onto its own targets (columns cols[b[t]:b[t+1]])
-            owner = np.searchsorted(self._pops[net.projections[m.proj].post].chunks,
-                                    csr.post[idx], side="right") - 1 if idx.size else idx
-            cols = np.argsort(owner, kind="stable").astype(np.int64)
-            cuts = np.searchsorted(owner[cols], np.arange(bounds.shape[1]))
+            # thread t samples the synapses onto its own targets (columns cols[b[t]:b[t+1]],
+            # sorted by target: b follows the thread ranges, see _set_cuts)
+            cols = np.argsort(csr.post[idx], kind="stable").astype(np.int64)
+            chunks = self._pops[net.projections[m.proj].post].chunks
+            cuts = np.searchsorted(csr.post[idx[cols]], chunks)
             self._weight_mons[m.proj] = dict(idx=idx.astype(np.int64), cols=cols,
                                              bounds=cuts.astype(np.int64), every=every,
                                              fill=np.zeros(1, np.int64), out_k=[], out_v=[])
@@ -191,6 +198,12 @@ class Simulation:
         # threads pay only where some population was split between them
         st.parallel = threads > 1 and any(cp.chunks.size > 2 for cp in self._pops.values()
                                           if cp.is_neuron)
+        self._balancer = Balancer([cp.chunks for cp in self._pops.values() if cp.is_neuron],
+                                  threads)
+        self._busy = np.zeros(threads, np.int64)  # ticks per thread in the last call
+        #: move units between threads after each call toward the faster one (see
+        #: neurosim.balance); results are the same either way
+        self.balance = True
         self.structure = st
         self._recorder = None
         self.build_time = time.perf_counter() - t0
@@ -222,6 +235,12 @@ class Simulation:
     def t(self) -> float:
         """Biological time simulated so far (ms)."""
         return self.k * self.dt
+
+    @property
+    def thread_shares(self) -> np.ndarray:
+        """Fraction of the neurons each thread integrates now (moved toward the faster
+        thread after each call while ``balance`` is true; see :mod:`neurosim.balance`)."""
+        return self._balancer.shares()
 
     def run(self, duration: float, chunk: float = 100.0, progress=None) -> Simulation:
         """Advance the network by ``duration`` ms (a whole number of steps).
@@ -291,6 +310,11 @@ class Simulation:
         while done < n:
             args = self._args(ptrs, done)
             r = self._run_chunk(self.k, n - done, self.threads, *args)
+            if self.structure.parallel:
+                new = self._balancer.update(self._busy) if self.balance else None
+                if new is not None:
+                    self._set_cuts(new)
+                self._busy[:] = 0
             self.k += r
             done += r
             self._flush_spikes()
@@ -330,7 +354,41 @@ class Simulation:
             a += [m["idx"], m["buf"], m["fill"], m["every"]]
         for m in self._weight_mons.values():
             a += [m["idx"], m["cols"], m["bounds"], m["buf"], m["fill"], m["every"]]
+        if self.structure.parallel:
+            a.append(self._busy)
         return a
+
+    def _set_cuts(self, chunks: list[np.ndarray]) -> None:
+        """Give thread t the units ``chunks[p][t]`` .. ``chunks[p][t + 1]`` of neuron
+        population p from the next step on (same number of ranges as built): the kept spike
+        lists are laid out for the new ranges, the bounds of every projection onto a
+        population whose ranges move are searched again, and so are the weight monitors'
+        columns. Results do not depend on the ranges (see :mod:`neurosim.balance`)."""
+        neurons = [cp for cp in self._pops.values() if cp.is_neuron]
+        for cp, new in zip(neurons, chunks, strict=True):
+            new = np.asarray(new, np.int64)
+            if np.array_equal(new, cp.chunks):
+                continue
+            if (new.shape != cp.chunks.shape or new[0] != 0 or new[-1] != cp.pop.size
+                    or np.any(np.diff(new) < 0) or np.any(new[1:-1] % 8)):
+                raise bad(f"Population '{cp.name}'", "thread ranges", new.tolist(),
+                          f"must be {cp.chunks.size} nondecreasing multiples of 8 from 0 to "
+                          f"{cp.pop.size}")
+            for b in range(cp.spk.shape[0]):  # spike list of step b: range t's at new[t]
+                old = np.concatenate([cp.spk[b, lo:lo + n] for lo, n in
+                                      zip(cp.chunks[:-1], cp.cnt[b], strict=True)])
+                cut = np.searchsorted(old, new)
+                for t in range(new.size - 1):
+                    cp.spk[b, new[t]:new[t] + cut[t + 1] - cut[t]] = old[cut[t]:cut[t + 1]]
+                    cp.cnt[b, t] = cut[t + 1] - cut[t]
+            cp.chunks[:] = new
+            for proj, csr, bounds in self._projs:
+                if self._pops[proj.post] is cp:
+                    move_cuts(csr.indptr, csr.post, cp.chunks, bounds)
+                    m = self._weight_mons.get(proj.name)
+                    if m is not None:
+                        m["bounds"][:] = np.searchsorted(csr.post[m["idx"][m["cols"]]],
+                                                         cp.chunks)
 
     def _flush_spikes(self):
         for pop, m in self._spike_mons.items():

@@ -283,13 +283,21 @@ class HebbianBlock(nn.Module):
         return self.pool(self.act(self.layer(self.norm(x))))
 
     @torch.no_grad()
-    def learn(self, x: torch.Tensor, plastic: bool = True) -> None:
-        """One unsupervised step (``plastic=False``: only the batch-norm statistics move)."""
+    def learn(self, x: torch.Tensor, plastic: bool = True,
+              output: bool = False) -> torch.Tensor | None:
+        """One unsupervised step (``plastic=False``: only the batch-norm statistics move).
+
+        ``output``: also return the block's output for this batch, computed as the step
+        saw it (batch statistics, weights before the update), the input of the next block
+        when all blocks learn together (``train_hebbian(mode="consecutive")``).
+        """
         if isinstance(self.layer, SoftHebbLinear):
             x = x.flatten(1)
         was = self.norm.training
         self.norm.train()
         xn = self.norm(x)
         self.norm.train(was)
+        out = self.pool(self.act(self.layer(xn))) if output else None
         if plastic:
             self.layer.hebbian_update(xn)
+        return out

@@ -10,7 +10,7 @@ for any number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .prefetch import prefetch_read
 
@@ -171,3 +171,21 @@ def row_bounds(indptr, post, cuts):
             bounds[i, t] = k
         bounds[i, nc - 1] = end
     return bounds
+
+
+@njit(cache=True, parallel=True)
+def move_cuts(indptr, post, cuts, bounds):
+    """Recompute the inner columns of ``bounds`` (see :func:`row_bounds`) for new inner
+    ``cuts`` by binary search in each row: after the units were redistributed between
+    threads (the first and last columns, a row's start and end, do not change)."""
+    for i in prange(indptr.size - 1):
+        for t in range(1, cuts.size - 1):
+            lo = indptr[i]
+            hi = indptr[i + 1]
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if post[mid] < cuts[t]:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            bounds[i, t] = lo

@@ -65,6 +65,35 @@ def test_greedy_protocol_trains_one_block_at_a_time(digits):
     assert len(info["convergence"]) == 2 and not net.training
 
 
+def test_consecutive_mode_trains_all_blocks_on_each_batch(digits):
+    """mode="consecutive" = a plain loop: per batch, block d normalises its input with the
+    batch's statistics, hands its output (weights before the update) to block d + 1, then
+    learns; one pass over the data for all blocks."""
+    xtr, _, _, _ = digits
+    xtr = xtr[:200]
+    net, ref = (sh.build("cifar3", (1, 8, 8), seed=5) for _ in range(2))
+    info = sh.train_hebbian(net, xtr, batch_size=20, mode="consecutive")
+    with torch.no_grad():
+        for s in range(0, len(xtr), 20):
+            h = torch.from_numpy(xtr[s:s + 20]).float() / 255.0
+            for blk in ref.blocks:
+                blk.norm.train()
+                hn = blk.norm(h)
+                out = blk.pool(blk.act(blk.layer(hn)))
+                blk.layer.hebbian_update(hn)
+                h = out
+    for a, b in zip(net.blocks, ref.blocks, strict=True):
+        torch.testing.assert_close(a.layer.weight, b.layer.weight, rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(a.norm.running_mean, b.norm.running_mean)
+    assert len(info["block_s"]) == 1 and len(info["convergence"]) == 3 and not net.training
+    greedy = sh.build("cifar3", (1, 8, 8), seed=5)
+    sh.train_hebbian(greedy, xtr, batch_size=20)  # block 1 alike, the others not
+    torch.testing.assert_close(greedy.blocks[0].layer.weight, net.blocks[0].layer.weight)
+    assert not torch.allclose(greedy.blocks[1].layer.weight, net.blocks[1].layer.weight)
+    with pytest.raises(ValueError, match="mode"):
+        sh.train_hebbian(net, xtr, mode="layerwise")
+
+
 def test_cached_block_inputs_give_the_same_weights(digits):
     """Learning block 2 from block 1's outputs computed once (cache) = running block 1 again
     on every small batch: the same weights, to float32 rounding."""
