@@ -25,7 +25,7 @@ run: $(BIN)/.installed        ## the main job: CUBA network, 4,000 neurons, 1 s 
 
 test: $(BIN)/.installed       ## the whole test suite + lint
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto --maxprocesses 4   # xdist: one worker per core, up to 4
 
 bench: $(BIN)/.installed      ## CUBA vs Brian2 and NEST (quick variant; drop QUICK for the full table)
 	$(BIN)/python experiments/bench_cuba.py --quick --json results/bench_cuba.json

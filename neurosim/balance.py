@@ -42,7 +42,8 @@ def cut_units(n: int, shares: np.ndarray) -> np.ndarray:
     room = MULTIPLE if n >= MULTIPLE * n_threads else 0
     for t in range(1, n_threads):
         want = int(round(shares[t] * n / MULTIPLE)) * MULTIPLE
-        b[t] = min(max(want, b[t - 1] + room), n - room * (n_threads - t))
+        top = (n - room * (n_threads - t)) // MULTIPLE * MULTIPLE
+        b[t] = min(max(want, b[t - 1] + room), top)
     return b
 
 

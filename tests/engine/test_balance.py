@@ -20,6 +20,16 @@ def test_cut_units_follow_the_shares():
     assert cut_units(1000, np.array([0.0, 0.999, 1.0])).tolist() == [0, 992, 1000]
     assert cut_units(1000, np.array([0.0, 0.1, 0.1, 1.0])).tolist() == [0, 96, 104, 1000]
     assert cut_units(12, np.array([0.0, 0.5, 1.0])).tolist() == [0, 8, 12]
+    assert cut_units(30, np.array([0.0, 0.9, 1.0])).tolist() == [0, 16, 30]  # not 22
+    rng = np.random.default_rng(1)
+    for _ in range(2000):  # always ranges the simulation accepts
+        n, threads = int(rng.integers(1, 300)), int(rng.integers(2, 5))
+        shares = np.r_[0.0, np.sort(rng.random(threads - 1)), 1.0]
+        b = cut_units(n, shares)
+        assert b[0] == 0 and b[-1] == n and np.all(np.diff(b) >= 0), (n, shares, b)
+        assert np.all(b[1:-1] % 8 == 0), (n, shares, b)
+        if n >= 8 * threads:
+            assert np.all(np.diff(b) >= 8), (n, shares, b)
 
 
 def test_shares_follow_the_faster_thread():
