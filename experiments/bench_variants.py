@@ -22,7 +22,9 @@ of biological time each, for ``--rounds`` rounds, so both see the same condition
 median), the candidate's speed-up per round (baseline time / candidate time of the same
 round: min, median, max), the ratio of the two best times (the speed-up with the least
 interference from other work, as ``timeit`` reports its best), the bytes of each
-variant's data structures and the peak RSS of the process (both networks alive together).
+variant's data structures and the peak RSS of the process (both networks alive together);
+for threaded variants the spread of the threads' speeds per call of the compiled loop
+(fastest / slowest, from the tick counts, see neurosim.balance).
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ import json
 import resource
 import statistics
 import time
+
+import numpy as np
 
 from neurosim import Simulation
 from neurosim.models.networks import cuba
@@ -81,6 +85,7 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
                 jumps={name: len(sim.structure.jumps) for name, sim in sims.items()},
                 thread_shares={name: sim.thread_shares.tolist() for name, sim in sims.items()},
                 share_moves={name: sim._balancer.moves for name, sim in sims.items()},
+                thread_spread={name: sim._balancer.spread for name, sim in sims.items()},
                 memory_bytes={name: sim.memory_bytes() for name, sim in sims.items()},
                 loop_per_bio_s=per_bio_s, speedup_per_round=ratio, speedup_min=min(ratio),
                 speedup_median=statistics.median(ratio), speedup_max=max(ratio),
@@ -112,6 +117,11 @@ def main(argv=None) -> dict:
         print("thread shares at the end: " + ", ".join(
             f"{name} {' / '.join(f'{x:.2f}' for x in v)} ({r['share_moves'][name]} moves)"
             for name, v in r["thread_shares"].items()))
+    for name, v in r["thread_spread"].items():
+        if v:
+            q = np.percentile(v, [50, 90, 100])
+            print(f"{name}: fastest / slowest thread speed per call (median, 90th pct, max): "
+                  f"{q[0]:.2f}, {q[1]:.2f}, {q[2]:.2f} ({len(v)} calls)")
     if not r["parallel"].get("2 threads", True):
         print("note: network too small to split, two threads ran the serial loop")
     print(f"speed-up of {cand} over {base} per round: min {r['speedup_min']:.2f}  median "

@@ -64,6 +64,8 @@ class Balancer:
         self.n_threads = n_threads
         self.speed: np.ndarray | None = None
         self.moves = 0
+        #: per call: the fastest thread's speed over the slowest's (1 = even)
+        self.spread: list[float] = []
 
     def units(self, chunks: list[np.ndarray] | None = None) -> np.ndarray:
         """Units integrated by each thread."""
@@ -77,16 +79,20 @@ class Balancer:
         u = self.units()
         return u / u.sum()
 
-    def update(self, busy: np.ndarray) -> list[np.ndarray] | None:
+    def update(self, busy: np.ndarray, move: bool = True) -> list[np.ndarray] | None:
         """Take the ticks each thread spent in the last call; return new boundaries for
-        every population (unsplit ones unchanged) if moving is worth it, else None."""
+        every population (unsplit ones unchanged) if moving is worth it (and ``move``),
+        else None."""
         busy = np.asarray(busy, dtype=np.float64)
         u = self.units()
         if np.any(busy <= 0) or np.any(u <= 0):
             return None  # no counter on this CPU, or a thread without units
         speed = u / busy
+        self.spread.append(float(speed.max() / speed.min()))
         self.speed = speed if self.speed is None else (
             SMOOTHING * speed + (1.0 - SMOOTHING) * self.speed)
+        if not move:
+            return None
         shares = np.concatenate([[0.0], np.cumsum(self.speed / self.speed.sum())])
         shares[-1] = 1.0
         new = [cut_units(int(c[-1]), shares) if c.size > 2 else c for c in self.chunks]

@@ -311,7 +311,7 @@ class Simulation:
             args = self._args(ptrs, done)
             r = self._run_chunk(self.k, n - done, self.threads, *args)
             if self.structure.parallel:
-                new = self._balancer.update(self._busy) if self.balance else None
+                new = self._balancer.update(self._busy, move=self.balance)
                 if new is not None:
                     self._set_cuts(new)
                 self._busy[:] = 0

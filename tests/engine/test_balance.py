@@ -55,6 +55,13 @@ def test_small_gain_is_not_worth_a_move():
     assert b.update(np.array([1000, 1000 * (1 + MIN_GAIN / 2)])) is None
 
 
+def test_fixed_ranges_still_measure_the_spread():
+    b = Balancer([np.array([0, 800, 1600])], 2)
+    assert b.update(np.array([1000, 3000]), move=False) is None  # would move, but fixed
+    assert b.spread == [pytest.approx(3.0)] and b.moves == 0
+    assert b.update(np.array([1000, 3000])) is not None
+
+
 def network(seed=11):
     """Every kind of input and output a thread touches: a Poisson source into a ring
     (mixed delays), one-step and three-step jumps, plastic projections (pre and post

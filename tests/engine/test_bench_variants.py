@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from neurosim.kernels.clock import COUNTS
+
 SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "bench_variants.py"
 
 
@@ -37,6 +39,10 @@ def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_pat
     assert r["speedup_best"] == pytest.approx(min(base) / min(cand))
     if compare == "threads":
         assert r["parallel"] == {"1 thread": False, "2 threads": True}  # force_split
+        assert r["thread_spread"]["1 thread"] == []
+        if COUNTS:  # one figure per call of the two-thread loop, each >= 1
+            assert len(r["thread_spread"]["2 threads"]) >= 3
+            assert min(r["thread_spread"]["2 threads"]) >= 1.0
     else:  # CUBA's four projections jump (3 steps) in the candidate only, which has no ring
         assert r["jumps"] == {"ring": 0, "jumps": 4}
         assert r["memory_bytes"]["jumps"]["ring"] == 0 < r["memory_bytes"]["ring"]["ring"]
