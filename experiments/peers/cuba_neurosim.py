@@ -70,6 +70,11 @@ def main(argv=None) -> None:
         events += c.out_degree_events(degree[pop], ids)
     nsyn = sim.n_synapses()
     mem = sim.memory_bytes()
+    # threaded: how far apart the two threads' speeds were (per call, fastest / slowest) and
+    # where the moving ranges ended (neurosim.balance)
+    bal = sim._balancer
+    threads_info = dict(thread_spread_median=float(np.median(bal.spread)) if bal.spread else None,
+                        thread_shares=sim.thread_shares.tolist(), share_moves=bal.moves)
     c.emit(dict(
         tool="neurosim" if args.threads == 1 else f"neurosim-{args.threads}t",
         N=args.n, T_bio_s=args.T, threads=args.threads, delay_ms=args.delay,
@@ -83,6 +88,7 @@ def main(argv=None) -> None:
         bytes_per_synapse_data=sum(mem.values()) / nsyn,
         memory_bytes=mem,
         connect_rule="bernoulli p=80/N, autapses",
+        **threads_info,
     ))
 
 
