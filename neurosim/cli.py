@@ -166,6 +166,12 @@ def cmd_run(args) -> int:
     print(res.summary())
     print(f"  run: {wall:.2f} s wall for {duration:g} ms "
           f"({wall / (duration / 1000):.3f} s per biological second)")
+    if sim.structure.parallel:  # the ranges move toward the faster thread (neurosim.balance)
+        shares = " / ".join(f"{x:.2f}" for x in sim.thread_shares)
+        print(f"  threads: {args.threads}, shares of the neurons at the end {shares}")
+    elif args.threads > 1:
+        print(f"  threads: the network is too small to split; {args.threads} threads ran the "
+              "serial loop")
     if not args.no_plot:
         from .plot import plot_results
 

@@ -43,6 +43,19 @@ def test_run_inspect_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_run_reports_threads(tmp_path):
+    r = neurosim("run", "cuba", "--set", "n=400", "--duration", "20", "--threads", "2",
+                 "--out", tmp_path / "small.h5", "--quiet", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    assert "too small to split; 2 threads ran the serial loop" in r.stdout
+    r = neurosim("run", "cuba", "--set", "n=16400", "--duration", "20", "--threads", "2",
+                 "--out", tmp_path / "big.h5", "--quiet", "--no-plot")
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stdout.splitlines() if "threads: 2, shares" in x)
+    shares = [float(x) for x in line.split("end ")[1].split(" / ")]
+    assert len(shares) == 2 and abs(sum(shares) - 1.0) < 0.02 and min(shares) > 0.1
+
+
 def test_progress_bar_shows_biological_and_wall_time(tmp_path):
     r = neurosim("run", "cuba", "--set", "n=400", "--duration", "300", "--out",
                  tmp_path / "p.h5", "--no-plot")
