@@ -36,6 +36,7 @@ def to_nwb(res, path, overwrite: bool = False) -> Path:
     nwb = NWBFile(session_description=f"neurosim simulation: {res.meta.get('command', '')}",
                   identifier=str(uuid.uuid4()), session_start_time=start,
                   source_script="neurosim " + str(res.meta.get("neurosim_version")),
+                  source_script_file_name="neurosim",  # NWB requires it with source_script
                   notes=f"dt = {res.dt} ms, seed = {res.meta.get('seed')}, status = "
                         f"{res.status}")
     nwb.add_unit_column("population", "neurosim population of the unit")

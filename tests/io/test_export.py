@@ -1,6 +1,8 @@
 """Export of recorded spikes to NWB and to NIR's recorded-data format, read back by those
 libraries themselves."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -25,9 +27,14 @@ def result(tmp_path):
 
 def test_nwb_units_table(result, tmp_path):
     pynwb = pytest.importorskip("pynwb")
-    path = to_nwb(result, tmp_path / "r.nwb")
+    with warnings.catch_warnings(record=True) as caught:  # a complete file: hdmf has no
+        warnings.simplefilter("always")                    # "missing required value"
+        path = to_nwb(result, tmp_path / "r.nwb")
+    assert not [w for w in caught if "missing required" in str(w.message)], caught
     with pynwb.NWBHDF5IO(str(path), "r") as io:
-        units = io.read().units.to_dataframe()
+        nwb = io.read()
+        units = nwb.units.to_dataframe()
+        assert nwb.source_script_file_name == "neurosim"
     assert len(units) == 50
     for pop in ("a", "p"):
         t, i = result.spikes(pop)
