@@ -102,8 +102,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--piece-ms", type=float, default=300.0,
                     help="biological time per piece (ms, a whole number of 0.1 ms steps)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--min-per-thread", type=int, default=0,
+                    help="split networks with at least this many neurons per thread (default: "
+                         "neurosim's MIN_UNITS_PER_THREAD), to time threads below it")
     ap.add_argument("--json", help="write the figures here")
     args = ap.parse_args(argv)
+    if args.min_per_thread:
+        import neurosim.simulation
+
+        neurosim.simulation.MIN_UNITS_PER_THREAD = args.min_per_thread
     r = measure(args.compare, args.n, args.rounds, args.piece_ms, args.delay, args.seed)
     base, cand = r["variants"]
     print(f"CUBA N = {r['N']}, delay {r['delay_ms']:g} ms, {r['rounds']} rounds of "
