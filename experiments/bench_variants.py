@@ -86,6 +86,7 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
                 thread_shares={name: sim.thread_shares.tolist() for name, sim in sims.items()},
                 share_moves={name: sim._balancer.moves for name, sim in sims.items()},
                 thread_spread={name: sim._balancer.spread for name, sim in sims.items()},
+                move_s={name: sim._balancer.move_s for name, sim in sims.items()},
                 memory_bytes={name: sim.memory_bytes() for name, sim in sims.items()},
                 loop_per_bio_s=per_bio_s, speedup_per_round=ratio, speedup_min=min(ratio),
                 speedup_median=statistics.median(ratio), speedup_max=max(ratio),
@@ -122,7 +123,8 @@ def main(argv=None) -> dict:
               f"{r['jumps'][name]:>19}  {mb:7.1f}")
     if max(r["share_moves"].values()):
         print("thread shares at the end: " + ", ".join(
-            f"{name} {' / '.join(f'{x:.2f}' for x in v)} ({r['share_moves'][name]} moves)"
+            f"{name} {' / '.join(f'{x:.2f}' for x in v)} ({r['share_moves'][name]} moves, "
+            f"median {1e3 * np.median(r['move_s'][name] or [0]):.1f} ms each)"
             for name, v in r["thread_shares"].items()))
     for name, v in r["thread_spread"].items():
         if v:

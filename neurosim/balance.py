@@ -15,7 +15,8 @@ counts each thread's ticks (:func:`neurosim.kernels.clock.cycles`) over a call o
 tick), smooths it over calls, and proposes ranges on which the threads would take equal
 time, when that shortens the slowest thread's time by more than ``MIN_GAIN``. The
 simulation then moves the cuts (:meth:`neurosim.Simulation._set_cuts`): the inner columns of
-the bounds are searched again (``kernels.engine.move_cuts``, ~2 ms at N = 64,000) and the
+the bounds are searched again (``kernels.engine.move_cuts``; ~2 ms a move at N = 64,000,
+``experiments/bench_variants.py --compare balance`` prints it) and the
 kept spike lists are laid out for the new ranges. A steady machine pays nothing: the
 ranges stay.
 """
@@ -66,6 +67,8 @@ class Balancer:
         self.moves = 0
         #: per call: the fastest thread's speed over the slowest's (1 = even)
         self.spread: list[float] = []
+        #: seconds each move took (the simulation times its ``_set_cuts``)
+        self.move_s: list[float] = []
 
     def units(self, chunks: list[np.ndarray] | None = None) -> np.ndarray:
         """Units integrated by each thread."""

@@ -107,6 +107,11 @@ def arg_names(st: Structure) -> list[str]:
     return args
 
 
+def _buf(st: Structure, step: str) -> str:
+    """The spike-list buffer of ``step``: lists are kept for ``st.depth`` steps."""
+    return f"({step}) % {st.depth}"
+
+
 def _segments(st: Structure, p: int, buf: str) -> str:
     """Arguments (spikes, segment starts, segment counts) of population p's spikes in buffer
     ``buf`` (step modulo ``st.depth``)."""
@@ -124,7 +129,7 @@ def _deliveries(st: Structure, step: str) -> list[str]:
     """Thread t delivers the spikes of ``step`` into its own targets; plastic projections run
     their presynaptic hooks on the way."""
     out = []
-    buf = f"({step}) % {st.depth}"
+    buf = _buf(st, step)
     jumps = {j for j, _, _ in st.jumps}
     for j, (pre, post, port, r) in enumerate(st.projs):
         if j in jumps:
@@ -148,7 +153,7 @@ def _jumps(st: Structure, step: str) -> list[str]:
     for j, row, d in st.jumps:
         pre, post = st.projs[j][:2]
         out += [f"if t < j{j}_bounds.shape[1] - 1:",
-                f"    add_weights({_segments(st, pre, f'({step} - {d}) % {st.depth}')}, "
+                f"    add_weights({_segments(st, pre, _buf(st, f'{step} - {d}'))}, "
                 f"j{j}_bounds, t, j{j}_post, j{j}_w, p{post}_state[{row}])"]
     return out
 
@@ -166,7 +171,7 @@ def _prefetches(st: Structure, p: int, spikes: str) -> list[str]:
         d = delay.get(j, 1)
         due = spikes
         if d > 1:
-            buf = f"(k + 1 - {d}) % {st.depth}"
+            buf = _buf(st, f"k + 1 - {d}")
             due = f"p{p}_spk[{buf}], lo, p{p}_cnt[{buf}, t]"
         out.append(f"prefetch_rows({due}, j{j}_bounds, j{j}_post)")
     return out
@@ -178,7 +183,7 @@ def _post_hooks(st: Structure, step: str) -> list[str]:
     for j, (_, post, _, r) in enumerate(st.projs):
         if _kind(st, j) == "spike":
             out += [f"if t < p{post}_cnt.shape[1]:",
-                    f"    post_r{r}({_segments(st, post, f'({step}) % {st.depth}')}, t, j{j}_w, "
+                    f"    post_r{r}({_segments(st, post, _buf(st, step))}, t, j{j}_w, "
                     f"({step}) + 1, j{j}_pl)"]
     return out
 
@@ -187,7 +192,7 @@ def _serial_traces(st: Structure, step: str) -> list[str]:
     """After the parallel region: the presynaptic traces of ``step``'s spikes jump (and the
     postsynaptic ones of rate rules, which then update every ``every`` steps)."""
     out = []
-    buf = f"({step}) % {st.depth}"
+    buf = _buf(st, step)
     for j, (pre, post, _, r) in enumerate(st.projs):
         if r < 0:
             continue

@@ -313,7 +313,9 @@ class Simulation:
             if self.structure.parallel:
                 new = self._balancer.update(self._busy, move=self.balance)
                 if new is not None:
+                    t0 = time.perf_counter()
                     self._set_cuts(new)
+                    self._balancer.move_s.append(time.perf_counter() - t0)
                 self._busy[:] = 0
             self.k += r
             done += r

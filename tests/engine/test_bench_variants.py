@@ -3,23 +3,16 @@ figures it writes are consistent with each other."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
 from neurosim.kernels.clock import COUNTS
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "bench_variants.py"
-
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("bench_variants", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def bench(experiment):
+    return experiment("bench_variants")
 
 
 @pytest.mark.parametrize("compare,names", [("threads", ["1 thread", "2 threads"]),

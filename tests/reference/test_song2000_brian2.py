@@ -29,31 +29,21 @@ run compiles for ~1 minute more; with numpy, if Cython cannot compile, ~4 minute
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
-from pathlib import Path
 
 import pytest
 
 pytest.importorskip("brian2")
-pytestmark = [
-    pytest.mark.slow,
-    # Brian2 2.9's parser calls pyparsing with its deprecated argument names
-    pytest.mark.filterwarnings("ignore:.*argument is deprecated, use:DeprecationWarning"),
-]
+pytestmark = pytest.mark.slow  # (Brian2's pyparsing warnings: filtered in pyproject.toml)
 
-SCRIPT = Path(__file__).resolve().parents[2] / "experiments" / "song2000.py"
 SEEDS = (1, 2, 3)          # Brian2
 SEEDS_NS = (1, 2, 3, 4, 5, 6)  # neurosim (cheap)
 T = 100.0  # s
 
 
 @pytest.fixture(scope="module")
-def exp():
-    spec = importlib.util.spec_from_file_location("song2000_experiment", SCRIPT)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+def exp(experiment):
+    return experiment("song2000")
 
 
 @pytest.fixture(scope="module")
