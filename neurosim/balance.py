@@ -15,7 +15,7 @@ counts each thread's ticks (:func:`neurosim.kernels.clock.cycles`) over a call o
 tick), smooths it over calls, and proposes ranges on which the threads would take equal
 time, when that shortens the slowest thread's time by more than ``MIN_GAIN``. The
 simulation then moves the cuts (:meth:`neurosim.Simulation._set_cuts`): the inner columns of
-the bounds are searched again (``kernels.engine.move_cuts``; ~2 ms a move at N = 64,000,
+the bounds are searched again (``kernels.engine.move_cuts``; ~3 ms a move at N = 64,000,
 ``experiments/bench_variants.py --compare balance`` prints it) and the
 kept spike lists are laid out for the new ranges. A steady machine pays nothing: the
 ranges stay.

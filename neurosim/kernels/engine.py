@@ -10,7 +10,7 @@ for any number of threads.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from .prefetch import prefetch_read
 
@@ -158,27 +158,21 @@ def apply_currents(k, steps, delta, idx, pos, i_ext):
 
 @njit(cache=True)
 def row_bounds(indptr, post, cuts):
-    """bounds[i, t] = first synapse of row i whose target is >= cuts[t] (targets sorted)."""
-    n_pre = indptr.size - 1
-    nc = cuts.size
-    bounds = np.empty((n_pre, nc), np.int64)
-    for i in range(n_pre):
-        k = indptr[i]
-        end = indptr[i + 1]
-        for t in range(nc):
-            while k < end and post[k] < cuts[t]:
-                k += 1
-            bounds[i, t] = k
-        bounds[i, nc - 1] = end
+    """bounds[i, t] = first synapse of row i whose target is >= cuts[t] (targets sorted);
+    the last column is the row's end."""
+    bounds = np.empty((indptr.size - 1, cuts.size), np.int64)
+    bounds[:, 0] = indptr[:-1]
+    bounds[:, -1] = indptr[1:]
+    move_cuts(indptr, post, cuts, bounds)
     return bounds
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def move_cuts(indptr, post, cuts, bounds):
-    """Recompute the inner columns of ``bounds`` (see :func:`row_bounds`) for new inner
-    ``cuts`` by binary search in each row: after the units were redistributed between
+    """Fill the inner columns of ``bounds`` (see :func:`row_bounds`) for the inner ``cuts``
+    by binary search in each row: at build, and after the units were redistributed between
     threads (the first and last columns, a row's start and end, do not change)."""
-    for i in prange(indptr.size - 1):
+    for i in range(indptr.size - 1):
         for t in range(1, cuts.size - 1):
             lo = indptr[i]
             hi = indptr[i + 1]
