@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .kernels import engine, plasticity, prefetch
+from .kernels import coefs, engine, plasticity, prefetch
 
 
 def cache_dir() -> Path:
@@ -63,7 +63,7 @@ class Structure:
     state_mons: list[tuple[int, int]] = field(default_factory=list)
 
     def key(self) -> str:
-        sources = {inspect.getsourcefile(m) for m in (engine, plasticity, prefetch)}
+        sources = {inspect.getsourcefile(m) for m in (engine, plasticity, prefetch, coefs)}
         for kind, mod, _ in self.pops:
             if kind == "neurons":
                 sources.add(inspect.getsourcefile(sys.modules[mod]))

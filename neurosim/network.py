@@ -175,7 +175,7 @@ class Network:
             if isinstance(pop, Population):
                 pops[name] = dict(
                     kind="neurons", model=pop.spec.name, size=pop.size,
-                    params={k: {"value": v, "unit": pop.spec.param(k).unit}
+                    params={k: {"value": _describe_value(v), "unit": pop.spec.param(k).unit}
                             for k, v in pop.params.items()},
                     init={k: _describe_value(v) for k, v in pop.init.items()})
             elif isinstance(pop, PoissonInput):

@@ -35,8 +35,12 @@ class Population:
     name : identifier, unique in the network.
     model : a registered model name (``"iaf_psc_exp"``) or a :class:`NeuronSpec`.
     size : number of neurons (> 0).
-    **values : model parameters (population-wide floats) and initial values of state variables
-        (a number, an array of length ``size`` or a distribution such as ``Uniform(-60, -50)``).
+    **values : model parameters and initial values of state variables, each a number, an
+        array of length ``size`` (one value per unit) or a distribution such as
+        ``Uniform(-60, -50)`` (drawn with the network's seed when it is compiled). A
+        parameter given per unit makes every coefficient of the population's kernel per
+        unit (a second compiled variant of the kernel, ~1.5x the time per unit of
+        the population-wide one; see :mod:`neurosim.kernels.coefs`).
     """
 
     kind = "neurons"
@@ -57,11 +61,25 @@ class Population:
             raise bad(owner, k, values[k], f"is neither a parameter nor a state variable of "
                       f"{self.spec.name!r} (parameters: {', '.join(self.spec.param_names)}; "
                       f"state: {', '.join(self.spec.state_names)})")
-        self.params = self.spec.validate_params(owner, params)
+        self.params = self.spec.validate_params(owner, params, self.size)
 
-    def initial_state(self, rng: np.random.Generator) -> np.ndarray:
-        """(n_state, size) float64, from declared inits overridden by the user's values."""
+    def param_values(self, rng: np.random.Generator) -> dict:
+        """Every parameter as a float or a float64 array of shape ``(size,)``: distributions
+        drawn (in declaration order) and checked."""
+        out = {}
+        for p in self.spec.params:
+            v = self.params[p.name]
+            if hasattr(v, "sample"):
+                v = p.check_units(f"Population '{self.name}'", resolve(v, self.size, rng))
+            out[p.name] = v
+        return out
+
+    def initial_state(self, rng: np.random.Generator, params: dict | None = None) -> np.ndarray:
+        """(n_state, size) float64, from declared inits overridden by the user's values; an
+        init naming a parameter (``V_m`` starts at ``E_L``) takes its value from ``params``
+        (:meth:`param_values`; default: ``self.params``, without distributions)."""
         owner = f"Population '{self.name}'"
+        params = self.params if params is None else params
         state = np.empty((len(self.spec.state), self.size))
         for row, sv in enumerate(self.spec.state):
             if sv.name in self.init:
@@ -72,7 +90,7 @@ class Population:
                 if np.isnan(v).any():
                     raise bad(owner, sv.name, "array with NaN", "must not contain NaN")
             else:
-                v = self.params[sv.init] if isinstance(sv.init, str) else sv.init
+                v = params[sv.init] if isinstance(sv.init, str) else sv.init
             state[row] = v
         return state
 

@@ -98,9 +98,10 @@ class Simulation:
             if cp.is_neuron:
                 upd = pop.spec.update
                 st.pops.append(("neurons", upd.py_func.__module__, upd.py_func.__name__))
-                cp.state = pop.initial_state(rng_init)
-                cp.coef = np.array(pop.spec.coefficients(f"Population '{pop.name}'",
-                                                         pop.params, dt))
+                cp.values = pop.param_values(rng_init)  # distributions drawn
+                cp.state = pop.initial_state(rng_init, cp.values)
+                cp.coef = pop.spec.unit_coefficients(f"Population '{pop.name}'", cp.values, dt,
+                                                     pop.size)
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
                 parts = threads if split and pop.size >= threads * MIN_UNITS_PER_CHUNK else 1
@@ -481,12 +482,38 @@ class Simulation:
         cp.state[self._row(cp, var)] = v
 
     def set_params(self, pop: str, **params) -> None:
-        """Change model parameters between runs; the compiled loop is reused, not rebuilt."""
+        """Change model parameters between runs: numbers, or one value per unit (arrays of
+        the population's size). The compiled loop is reused, not rebuilt, except once where
+        a population turns from population-wide to per-unit values (the kernel's other
+        variant, see :mod:`neurosim.kernels.coefs`)."""
         cp = self._neurons(pop)
         owner = f"Population '{pop}'"
-        merged = cp.pop.spec.validate_params(owner, {**cp.pop.params, **params})
-        cp.pop.params = merged
-        cp.coef[:] = cp.pop.spec.coefficients(owner, merged, self.dt)
+        spec = cp.pop.spec
+        new = {k: v for k, v in spec.validate_params(owner, params, cp.pop.size).items()
+               if k in params}
+        for k, v in new.items():
+            if hasattr(v, "sample"):
+                raise bad(owner, k, v, "cannot be a distribution here (it is drawn when the "
+                          "network is compiled): give the values, e.g. "
+                          "dist.sample(np.random.default_rng(seed), size)")
+        values = {**cp.values, **new}
+        coef = spec.unit_coefficients(owner, values, self.dt, cp.pop.size)
+        cp.pop.params = {**cp.pop.params, **new}
+        cp.values = values
+        if coef.shape == cp.coef.shape:
+            cp.coef[:] = coef
+        else:
+            cp.coef = coef
+
+    def param(self, pop: str, name: str):
+        """The value of parameter ``name`` of ``pop`` in this simulation: a float, or a copy of
+        its values per unit (distributions as drawn)."""
+        cp = self._neurons(pop)
+        if name not in cp.values:
+            raise bad(f"Population '{pop}'", "name", name, f"is not a parameter of model "
+                      f"{cp.pop.spec.name!r} (parameters: {', '.join(cp.pop.spec.param_names)})")
+        v = cp.values[name]
+        return v.copy() if isinstance(v, np.ndarray) else v
 
     def set_weights(self, name: str, weight) -> None:
         """Replace the weights of projection ``name`` between runs (scalar: shared by all

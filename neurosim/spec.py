@@ -9,7 +9,11 @@ The update kernel has one fixed signature for every model::
     update(lo, hi, state, coef, inp, i_ext, spiked) -> None
 
 ``state``  float64 (n_state, n): one row per :class:`StateVar`, in declaration order.
-``coef``   float64 (n_coef,): the coefficients returned by ``derive`` (population-wide).
+``coef``   float64 (n_coef,): the coefficients returned by ``derive`` (population-wide); or
+           float64 (n_coef, n), one column per unit, where some parameter of the
+           population was given per unit. Read coefficient j as ``c = row(coef, j, lo,
+           hi)`` before the loop and ``each(c, i)`` in it (:mod:`neurosim.kernels.coefs`):
+           Numba compiles the two cases apart, the population-wide one as ``coef[j]``.
 ``inp``    float64 (n_ports, n): the ring-buffer slot of this step; the kernel adds it in and
            clears it (sets it to 0) for units ``lo <= i < hi``. ``None`` for a model that
            declares ``jumps`` when no input of the population goes through the ring (see
@@ -70,19 +74,23 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .errors import bad
 
-_CHECKS: dict[str, tuple[Callable[[float], bool], str]] = {
-    "finite": (math.isfinite, "must be finite"),
-    "positive": (lambda x: math.isfinite(x) and x > 0, "must be > 0"),
-    "nonnegative": (lambda x: math.isfinite(x) and x >= 0, "must be >= 0"),
-    "any": (lambda x: not math.isnan(x), "must not be NaN"),
+#: check name -> (test of a float or float64 array, elementwise; what a failing value lacks)
+_CHECKS: dict[str, tuple[Callable, str]] = {
+    "finite": (np.isfinite, "must be finite"),
+    "positive": (lambda x: np.isfinite(x) & (x > 0), "must be > 0"),
+    "nonnegative": (lambda x: np.isfinite(x) & (x >= 0), "must be >= 0"),
+    "any": (lambda x: ~np.isnan(x), "must not be NaN"),
 }
 
 
 @dataclass(frozen=True)
 class Param:
-    """A model parameter: a population-wide float in a physical unit.
+    """A model parameter: a float in a physical unit, one for the population or one per unit
+    (neuron populations: :meth:`NeuronSpec.validate_params` with ``n``).
 
     ``check`` is one of ``"finite"``, ``"positive"``, ``"nonnegative"``, ``"any"`` (not NaN;
     +-inf allowed, e.g. a lower bound that is off).
@@ -107,6 +115,34 @@ class Param:
         if not ok(x):
             raise bad(owner, self.name, value, f"{why} ({self.unit})")
         return x
+
+    def validate_units(self, owner: str, value, n: int):
+        """A number (checked float), one value per unit (checked float64 array of shape
+        ``(n,)``) or a distribution (``Uniform(8, 12)``: kept, drawn and checked by
+        :meth:`check_units` when the network is compiled)."""
+        if hasattr(value, "sample"):
+            return value
+        if np.ndim(value) == 0:
+            return self.validate(owner, value)
+        try:
+            arr = np.array(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise bad(owner, self.name, value, "is not a number or an array of numbers") \
+                from None
+        if arr.shape != (n,):
+            raise bad(owner, self.name, f"array of shape {arr.shape}",
+                      f"must be a number or have shape ({n},): one value per unit")
+        return self.check_units(owner, arr)
+
+    def check_units(self, owner: str, arr: np.ndarray) -> np.ndarray:
+        """``arr`` (one value per unit) if every value passes the check; else the error
+        names the first unit that fails."""
+        ok, why = _CHECKS[self.check]
+        good = ok(arr)
+        if not good.all():
+            i = int(np.argmin(good))
+            raise bad(owner, self.name, float(arr[i]), f"(unit {i}) {why} ({self.unit})")
+        return arr
 
 
 @dataclass(frozen=True)
@@ -187,14 +223,17 @@ class NeuronSpec:
     def defaults(self) -> dict[str, float]:
         return {p.name: p.default for p in self.params}
 
-    def validate_params(self, owner: str, values: dict) -> dict[str, float]:
-        """Defaults overridden by ``values``, every value checked."""
+    def validate_params(self, owner: str, values: dict, n: int | None = None) -> dict:
+        """Defaults overridden by ``values``, every value checked: numbers only, or with
+        ``n`` (a population of ``n`` units) also one value per unit or a distribution
+        (:meth:`Param.validate_units`)."""
         out = self.defaults()
         for k, v in values.items():
             if k not in out:
                 raise bad(owner, k, v, f"is not a parameter of model {self.name!r} "
                           f"(parameters: {', '.join(self.param_names)})")
-            out[k] = self.param(k).validate(owner, v)
+            p = self.param(k)
+            out[k] = p.validate(owner, v) if n is None else p.validate_units(owner, v, n)
         return out
 
     def coefficients(self, owner: str, params: dict[str, float], dt: float) -> tuple:
@@ -206,6 +245,25 @@ class NeuronSpec:
             if math.isnan(c):
                 raise bad(owner, n, c, f"(derived at dt={dt} ms) is NaN")
         return coefs
+
+    def unit_coefficients(self, owner: str, params: dict, dt: float, n: int) -> np.ndarray:
+        """The kernel's ``coef``: float64 ``(n_coef,)`` when every parameter is a number,
+        else ``(n_coef, n)`` with one column per unit (``params`` holds numbers and float64
+        arrays of shape ``(n,)``, distributions already drawn). ``derive`` is called once per
+        distinct combination of the per-unit values (it is written for numbers)."""
+        varying = [k for k, v in params.items() if np.ndim(v)]
+        if not varying:
+            return np.array(self.coefficients(owner, params, dt))
+        table = np.stack([np.broadcast_to(params[k], (n,)) for k in varying], axis=1)
+        combos, which = np.unique(table, axis=0, return_inverse=True)
+        which = which.reshape(-1)
+        first = np.full(len(combos), n)
+        np.minimum.at(first, which, np.arange(n))
+        cols = np.empty((len(self.coef_names), len(combos)))
+        for c, values in enumerate(combos):
+            p = {**params, **{k: float(x) for k, x in zip(varying, values, strict=True)}}
+            cols[:, c] = self.coefficients(f"{owner} (unit {first[c]})", p, dt)
+        return np.ascontiguousarray(cols[:, which])
 
     def doc_table(self) -> str:
         """A Markdown table of parameters and state, generated from the declaration."""

@@ -23,10 +23,19 @@ import math
 
 from numba import njit
 
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 
-from .lif import _COMMON, _derive_exp, charge_psc_exp, charge_psc_exp_unit, fire_reset, known
+from .lif import (
+    _COMMON,
+    _derive_exp,
+    charge_psc_exp,
+    charge_psc_exp_unit,
+    fire_reset,
+    known,
+    psc_exp_rows,
+)
 
 
 def _derive(p, dt):
@@ -35,7 +44,9 @@ def _derive(p, dt):
 
 @njit(cache=True)
 def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
-    V_th, V_reset, n_ref, Pa, q_a = coef[8], coef[9], coef[10], coef[11], coef[12]
+    c = psc_exp_rows(coef, lo, hi)
+    V_th, V_reset, n_ref = row(coef, 8, lo, hi), row(coef, 9, lo, hi), row(coef, 10, lo, hi)
+    Pa, q_a = row(coef, 11, lo, hi), row(coef, 12, lo, hi)
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     A = state[4, lo:hi]
     in_ex = None if inp is None else inp[0, lo:hi]  # None: inputs jump after the step
@@ -43,12 +54,12 @@ def update_alif(lo, hi, state, coef, inp, i_ext, spiked):
     ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
     spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, ie)
-        a = A[i] * Pa
-        fire = v >= V_th + a
-        V[i] = V_reset if fire else v
-        ref[i] = n_ref if fire else r
-        A[i] = a + q_a if fire else a
+        v, r = charge_psc_exp_unit(i, c, V, Iex, Iin, ref, in_ex, in_in, ie)
+        a = A[i] * each(Pa, i)
+        fire = v >= each(V_th, i) + a
+        V[i] = each(V_reset, i) if fire else v
+        ref[i] = each(n_ref, i) if fire else r
+        A[i] = a + each(q_a, i) if fire else a
         spiked[i] = fire
 
 

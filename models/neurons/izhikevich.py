@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 
@@ -29,8 +30,10 @@ def _derive(p, dt):
 
 @njit(cache=True)
 def update_izhikevich(lo, hi, state, coef, inp, i_ext, spiked):
-    h, a, b, c, d, I_e, V_th, V_min = (coef[0], coef[1], coef[2], coef[3], coef[4], coef[5],
-                                       coef[6], coef[7])
+    h, a, b, c = row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi), \
+        row(coef, 3, lo, hi)
+    d, I_e, V_th, V_min = row(coef, 4, lo, hi), row(coef, 5, lo, hi), row(coef, 6, lo, hi), \
+        row(coef, 7, lo, hi)
     V, U = state[0, lo:hi], state[1, lo:hi]
     in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
     ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
@@ -39,14 +42,17 @@ def update_izhikevich(lo, hi, state, coef, inp, i_ext, spiked):
         v = V[i]
         u = U[i]
         ext = 0.0 if ie is None else ie[i]
-        v_new = v + h * (0.04 * v * v + 5.0 * v + 140.0 - u + ext + I_e) + in_ex[i] + in_in[i]
-        u_new = u + h * a * (b * v - u)
+        hi_ = each(h, i)
+        v_new = v + hi_ * (0.04 * v * v + 5.0 * v + 140.0 - u + ext + each(I_e, i)) \
+            + in_ex[i] + in_in[i]
+        u_new = u + hi_ * each(a, i) * (each(b, i) * v - u)
         in_ex[i] = 0.0
         in_in[i] = 0.0
-        v_new = v_new if v_new > V_min else V_min
-        fire = v_new >= V_th
-        V[i] = c if fire else v_new
-        U[i] = u_new + d if fire else u_new
+        vmin = each(V_min, i)
+        v_new = v_new if v_new > vmin else vmin
+        fire = v_new >= each(V_th, i)
+        V[i] = each(c, i) if fire else v_new
+        U[i] = u_new + each(d, i) if fire else u_new
         spiked[i] = fire
 
 

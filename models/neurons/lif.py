@@ -51,6 +51,7 @@ import math
 import numpy as np
 from numba import njit
 
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 from neurosim.units import to_steps
@@ -98,15 +99,24 @@ def _derive_exp(p, dt):
 
 
 @njit(inline="always")
-def charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, i_ext):
-    """Unit i's charge step of ``iaf_psc_exp`` in NEST's order (shared with ``alif``):
-    V from the currents before this step's input (or held while refractory), then the
-    currents decay and take the input, which is cleared (``in_ex`` None: no ring input, the
-    weights jump into the currents after the step; ``i_ext`` None: no current stimulus).
-    Returns (V, refractory count) before the threshold test. Inlined into the kernels, so
-    their loops still vectorise."""
-    E_L, P22, P21ex, P21in, P20 = coef[0], coef[1], coef[2], coef[3], coef[4]
-    P11ex, P11in, I_e = coef[5], coef[6], coef[7]
+def psc_exp_rows(coef, lo, hi):
+    """The eight charge coefficients of ``iaf_psc_exp`` (E_L .. I_e) for units ``lo..hi``,
+    each a number or a per-unit array (:func:`neurosim.kernels.coefs.row`)."""
+    return (row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi),
+            row(coef, 3, lo, hi), row(coef, 4, lo, hi), row(coef, 5, lo, hi),
+            row(coef, 6, lo, hi), row(coef, 7, lo, hi))
+
+
+@njit(inline="always")
+def charge_psc_exp_unit(i, c, V, Iex, Iin, ref, in_ex, in_in, i_ext):
+    """Unit i's charge step of ``iaf_psc_exp`` in NEST's order (shared with ``alif``), with
+    ``c`` from :func:`psc_exp_rows`: V from the currents before this step's input (or held
+    while refractory), then the currents decay and take the input, which is cleared
+    (``in_ex`` None: no ring input, the weights jump into the currents after the step;
+    ``i_ext`` None: no current stimulus). Returns (V, refractory count) before the threshold
+    test. Inlined into the kernels, so their loops still vectorise."""
+    E_L, P22, P21ex, P21in = each(c[0], i), each(c[1], i), each(c[2], i), each(c[3], i)
+    P20, P11ex, P11in, I_e = each(c[4], i), each(c[5], i), each(c[6], i), each(c[7], i)
     v = V[i]
     r = ref[i]
     drive = I_e if i_ext is None else I_e + i_ext[i]
@@ -133,17 +143,18 @@ def take_inputs(i, a, b, in_a, in_b):
 
 @njit(cache=True)
 def update_psc_exp(lo, hi, state, coef, inp, i_ext, spiked):
-    V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
+    c = psc_exp_rows(coef, lo, hi)
+    V_th, V_reset, n_ref = row(coef, 8, lo, hi), row(coef, 9, lo, hi), row(coef, 10, lo, hi)
     V, Iex, Iin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     in_ex = None if inp is None else inp[0, lo:hi]  # (a ternary: Numba prunes it by type)
     in_in = None if inp is None else inp[1, lo:hi]
     ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
     spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        v, r = charge_psc_exp_unit(i, coef, V, Iex, Iin, ref, in_ex, in_in, ie)
-        fire = v >= V_th
-        V[i] = V_reset if fire else v
-        ref[i] = n_ref if fire else r
+        v, r = charge_psc_exp_unit(i, c, V, Iex, Iin, ref, in_ex, in_in, ie)
+        fire = v >= each(V_th, i)
+        V[i] = each(V_reset, i) if fire else v
+        ref[i] = each(n_ref, i) if fire else r
         spiked[i] = fire
 
 
@@ -270,8 +281,10 @@ def _derive_delta(p, dt):
 
 @njit(cache=True)
 def update_psc_delta(lo, hi, state, coef, inp, i_ext, spiked):
-    E_L, P33, P30, I_e = coef[0], coef[1], coef[2], coef[3]
-    V_th, V_reset, n_ref, V_min = coef[4], coef[5], coef[6], coef[7]
+    E_L, P33, P30, I_e = (row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi),
+                          row(coef, 3, lo, hi))
+    V_th, V_reset, n_ref, V_min = (row(coef, 4, lo, hi), row(coef, 5, lo, hi),
+                                   row(coef, 6, lo, hi), row(coef, 7, lo, hi))
     V, ref = state[0, lo:hi], state[1, lo:hi]
     in_ex, in_in = inp[0, lo:hi], inp[1, lo:hi]
     ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
@@ -279,17 +292,18 @@ def update_psc_delta(lo, hi, state, coef, inp, i_ext, spiked):
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         v = V[i]
         r = ref[i]
-        drive = I_e if ie is None else I_e + ie[i]
-        v_free = E_L + (v - E_L) * P33 + drive * P30 + in_ex[i] + in_in[i]
-        v_free = v_free if v_free > V_min else V_min
+        el, vmin = each(E_L, i), each(V_min, i)
+        drive = each(I_e, i) if ie is None else each(I_e, i) + ie[i]
+        v_free = el + (v - el) * each(P33, i) + drive * each(P30, i) + in_ex[i] + in_in[i]
+        v_free = v_free if v_free > vmin else vmin
         in_ex[i] = 0.0
         in_in[i] = 0.0
         free = r < 0.5
         v = v_free if free else v
         r = r if free else r - 1.0
-        fire = v >= V_th
-        V[i] = V_reset if fire else v
-        ref[i] = n_ref if fire else r
+        fire = v >= each(V_th, i)
+        V[i] = each(V_reset, i) if fire else v
+        ref[i] = each(n_ref, i) if fire else r
         spiked[i] = fire
 
 

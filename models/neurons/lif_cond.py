@@ -64,6 +64,7 @@ import math
 
 from numba import njit
 
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 from neurosim.units import to_steps
@@ -89,9 +90,11 @@ def _derive(p, dt):
 
 @njit(cache=True)
 def update_cond_exp(lo, hi, state, coef, inp, i_ext, spiked):
-    g_L, gE_L, E_ex, E_in, h_C = coef[0], coef[1], coef[2], coef[3], coef[4]
-    P_ex, P_in, I_e = coef[5], coef[6], coef[7]
-    V_th, V_reset, n_ref = coef[8], coef[9], coef[10]
+    g_L, gE_L, E_ex, E_in = (row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi),
+                             row(coef, 3, lo, hi))
+    h_C, P_ex, P_in, I_e = (row(coef, 4, lo, hi), row(coef, 5, lo, hi), row(coef, 6, lo, hi),
+                            row(coef, 7, lo, hi))
+    V_th, V_reset, n_ref = row(coef, 8, lo, hi), row(coef, 9, lo, hi), row(coef, 10, lo, hi)
     V, Gex, Gin, ref = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     in_ex = None if inp is None else inp[0, lo:hi]  # None: inputs jump after the step
     in_in = None if inp is None else inp[1, lo:hi]
@@ -102,17 +105,18 @@ def update_cond_exp(lo, hi, state, coef, inp, i_ext, spiked):
         r = ref[i]
         ge = Gex[i]
         gi = Gin[i]
-        G = g_L + ge + gi
+        G = each(g_L, i) + ge + gi
         ext = 0.0 if ie is None else ie[i]
-        v_inf = (gE_L + ge * E_ex + gi * E_in + I_e + ext) / G
-        v_free = v_inf + (v - v_inf) * math.exp(-h_C * G)
+        v_inf = (each(gE_L, i) + ge * each(E_ex, i) + gi * each(E_in, i) + each(I_e, i)
+                 + ext) / G
+        v_free = v_inf + (v - v_inf) * math.exp(-each(h_C, i) * G)
         free = r < 0.5
         v = v_free if free else v
         r = r if free else r - 1.0
-        Gex[i], Gin[i] = take_inputs(i, ge * P_ex, gi * P_in, in_ex, in_in)
-        fire = v >= V_th
-        V[i] = V_reset if fire else v
-        ref[i] = n_ref if fire else r
+        Gex[i], Gin[i] = take_inputs(i, ge * each(P_ex, i), gi * each(P_in, i), in_ex, in_in)
+        fire = v >= each(V_th, i)
+        V[i] = each(V_reset, i) if fire else v
+        ref[i] = each(n_ref, i) if fire else r
         spiked[i] = fire
 
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, StateVar
 
@@ -43,7 +44,7 @@ from .nir_lif import NIR_COEFS, NIR_PARAMS, NIR_TAIL_STATE, _derive
 
 @njit(cache=True)
 def update_nir_cubalif(lo, hi, state, coef, inp, i_ext, spiked):
-    h, n_bias, ge = coef[0], coef[1], coef[2]
+    h, n_bias, ge = row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi)
     V, Isyn, tau_s, tau = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     R, w_in, V_leak, V_th = state[4, lo:hi], state[5, lo:hi], state[6, lo:hi], state[7, lo:hi]
     V_reset, I_b, age = state[8, lo:hi], state[9, lo:hi], state[10, lo:hi]
@@ -51,23 +52,23 @@ def update_nir_cubalif(lo, hi, state, coef, inp, i_ext, spiked):
     ie = None if i_ext is None else i_ext[lo:hi]  # None: no current stimulus
     spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
-        s = x[i] + (I_b[i] if age[i] >= n_bias else 0.0)
+        s = x[i] + (I_b[i] if age[i] >= each(n_bias, i) else 0.0)
         x[i] = 0.0
         ts = tau_s[i]
         syn = ts > 0.0
-        qs = h / (ts if syn else 1.0)
+        qs = each(h, i) / (ts if syn else 1.0)
         c = Isyn[i] * (1.0 - qs) + w_in[i] * qs * s if syn else w_in[i] * s
         Isyn[i] = c
         t = tau[i]
         leaky = t > 0.0
-        q = h / (t if leaky else 1.0)
+        q = each(h, i) / (t if leaky else 1.0)
         a = 1.0 - q if leaky else 0.0
         b = R[i] * q if leaky else R[i]
         el = V_leak[i]
         ext = 0.0 if ie is None else ie[i]
         v = el + (V[i] - el) * a + b * (c + ext)
         th = V_th[i]
-        fire = v > th if ge < 0.5 else v >= th
+        fire = v > th if each(ge, i) < 0.5 else v >= th
         V[i] = V_reset[i] if fire else v
         age[i] += 1.0
         spiked[i] = fire

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 from numba import njit
 
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, StateVar
 
@@ -37,7 +38,7 @@ from .nir_lif import NIR_COEFS, NIR_PARAMS, NIR_TAIL_STATE, _derive
 
 @njit(cache=True)
 def update_nir_if(lo, hi, state, coef, inp, i_ext, spiked):
-    h, n_bias, ge = coef[0], coef[1], coef[2]
+    h, n_bias, ge = row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi)
     V, R, V_th, V_reset = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     I_b, age = state[4, lo:hi], state[5, lo:hi]
     x = inp[0, lo:hi]
@@ -45,11 +46,11 @@ def update_nir_if(lo, hi, state, coef, inp, i_ext, spiked):
     spiked = spiked[lo:hi]
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         ext = 0.0 if ie is None else ie[i]
-        cur = x[i] + ext + (I_b[i] if age[i] >= n_bias else 0.0)
+        cur = x[i] + ext + (I_b[i] if age[i] >= each(n_bias, i) else 0.0)
         x[i] = 0.0
-        v = V[i] + R[i] * h * cur
+        v = V[i] + R[i] * each(h, i) * cur
         th = V_th[i]
-        fire = v > th if ge < 0.5 else v >= th
+        fire = v > th if each(ge, i) < 0.5 else v >= th
         V[i] = V_reset[i] if fire else v
         age[i] += 1.0
         spiked[i] = fire

@@ -41,6 +41,7 @@ from __future__ import annotations
 from numba import njit
 
 from neurosim.errors import bad
+from neurosim.kernels.coefs import each, row
 from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 from neurosim.units import to_steps
@@ -72,7 +73,7 @@ def _derive(p, dt):
 
 @njit(cache=True)
 def update_nir_lif(lo, hi, state, coef, inp, i_ext, spiked):
-    h, n_bias, ge = coef[0], coef[1], coef[2]
+    h, n_bias, ge = row(coef, 0, lo, hi), row(coef, 1, lo, hi), row(coef, 2, lo, hi)
     V, tau, R, V_leak = state[0, lo:hi], state[1, lo:hi], state[2, lo:hi], state[3, lo:hi]
     V_th, V_reset, I_b, age = state[4, lo:hi], state[5, lo:hi], state[6, lo:hi], state[7, lo:hi]
     x = inp[0, lo:hi]
@@ -81,16 +82,16 @@ def update_nir_lif(lo, hi, state, coef, inp, i_ext, spiked):
     for i in range(hi - lo):  # from 0: lets LLVM vectorize
         t = tau[i]
         leaky = t > 0.0
-        q = h / (t if leaky else 1.0)
+        q = each(h, i) / (t if leaky else 1.0)
         a = 1.0 - q if leaky else 0.0
         b = R[i] * q if leaky else R[i]
         ext = 0.0 if ie is None else ie[i]
-        cur = x[i] + ext + (I_b[i] if age[i] >= n_bias else 0.0)
+        cur = x[i] + ext + (I_b[i] if age[i] >= each(n_bias, i) else 0.0)
         x[i] = 0.0
         el = V_leak[i]
         v = el + (V[i] - el) * a + b * cur
         th = V_th[i]
-        fire = v > th if ge < 0.5 else v >= th
+        fire = v > th if each(ge, i) < 0.5 else v >= th
         V[i] = V_reset[i] if fire else v
         age[i] += 1.0
         spiked[i] = fire

@@ -1,6 +1,6 @@
 """Recording to HDF5: one versioned schema, streamed while the run goes, readable after a crash.
 
-Layout (``format_version`` 3)::
+Layout (``format_version`` 4)::
 
     /                          attrs: format = "neurosim-recording", format_version,
                                       neurosim_version, numpy_version, numba_version, h5py_version,
@@ -8,6 +8,10 @@ Layout (``format_version`` 3)::
                                       network (JSON: every population, parameter with its unit,
                                       projection, stimulus and monitor); at the end also
                                       finished (ISO time) and t_stop (ms)
+    /parameters/<pop>/<name>   float64 (n_units,): a parameter given per unit (arrays,
+                               distributions as drawn), its values when the recording
+                               started; attrs unit (population-wide values are in
+                               ``network``)
     /status                    int8 scalar: 0 running (a reader of a killed run sees this),
                                1 complete, 2 interrupted (the run raised)
     /t_flushed                 float64 scalar: biological time (ms) up to which every
@@ -58,7 +62,7 @@ from .. import __version__
 from ..errors import bad
 
 FORMAT = "neurosim-recording"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # 4: /parameters
 STATUS = {0: "running", 1: "complete", 2: "interrupted"}
 SPIKE_CHUNK = 1 << 16
 
@@ -176,6 +180,11 @@ class Recorder:
             t_start=sim.t, created=_now(),
             command=" ".join(map(str, sys.argv if command is None else command)),
             network=json.dumps(sim.network.describe()))
+        for name, cp in sim._pops.items():
+            for k, v in getattr(cp, "values", {}).items():
+                if isinstance(v, np.ndarray):
+                    d = f.create_dataset(f"parameters/{name}/{k}", data=v, compression="gzip")
+                    d.attrs["unit"] = cp.pop.spec.param(k).unit
         self._status = f.create_dataset("status", data=np.int8(0))
         self._t_flushed = f.create_dataset("t_flushed", data=np.float64(sim.t))
         self._spikes = {}
@@ -358,6 +367,8 @@ class Results:
                                if "state" in f else [])
             self.projections = sorted(f["weights"]) if "weights" in f else []
             self.arrays = sorted(f["arrays"]) if "arrays" in f else []
+            self.per_unit = ([(p, k) for p in f["parameters"] for k in f["parameters"][p]]
+                             if "parameters" in f else [])
         self.dt = float(self.meta["dt"])
         self.complete = self.status == "complete"
 
@@ -404,6 +415,16 @@ class Results:
                                     f"{base}/post")
         n = min(len(t), len(v))
         return t[:n] * self.dt, v[:n], pre.astype(np.int64), post.astype(np.int64)
+
+    def param(self, pop: str, name: str):
+        """Parameter ``name`` of neuron population ``pop`` when the recording started: a
+        float, or its values per unit (float64 array; a distribution as drawn)."""
+        if (pop, name) in self.per_unit:
+            return self._get(f"parameters/{pop}/{name}")[0]
+        pops = self.network.get("populations", {})
+        params = pops.get(pop, {}).get("params", {})
+        self._check(name, list(params), f"parameter of population '{pop}'")
+        return float(params[name]["value"])
 
     def array(self, name: str) -> np.ndarray:
         self._check(name, self.arrays, "array")

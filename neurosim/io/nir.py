@@ -984,7 +984,10 @@ def _parts(path: str, node, sizes: dict, dt_ms: float, passthrough: bool):
 
 
 def _compact(arr: np.ndarray):
+    """One number where every value is the same (or a number was given), else a copy."""
     arr = np.asarray(arr, dtype=np.float64)
+    if arr.ndim == 0:
+        return float(arr)
     return float(arr[0]) if arr.size and np.all(arr == arr[0]) else arr.copy()
 
 
@@ -1067,8 +1070,9 @@ def _population_from_meta(meta: dict, name: str, n: int, node, bias, dt_ms: floa
     try:
         values = {**meta["params"], **_decode_init(meta["init"])}
         pop = Population(name, meta["model"], n, **values)
-        state = pop.initial_state(np.random.default_rng(0))
-        want, want_bias = _node_for(pop, state, dt_ms, sends)
+        rng = np.random.default_rng(0)
+        p = pop.param_values(rng)
+        want, want_bias = _node_for(pop, p, pop.initial_state(rng, p), dt_ms, sends)
     except (ConfigError, KeyError, TypeError, ValueError) as e:
         warnings.warn(f"nir.read: population '{name}': ignoring neurosim metadata ({e})",
                       stacklevel=3)
@@ -1117,15 +1121,16 @@ def _restore_network_meta(net: Network, gmeta: dict) -> None:
 
 
 # -------------------------------------------------------------------------------- writing
-def _node_for(pop: Population, state: np.ndarray, dt_ms: float, sends: bool):
+def _node_for(pop: Population, p: dict, state: np.ndarray, dt_ms: float, sends: bool):
     """(NIR node without metadata, Affine bias to carry or None) of a neuron population with
+    parameter values ``p`` (floats or per-unit arrays, :meth:`Population.param_values`) and
     initial state ``state`` (n_state, n); raises ConfigError where NIR cannot express it.
     A population that never fires (``V_th = +inf``) is a LI/I/CubaLI node only if it
     ``sends`` nothing (their NIR output is the membrane potential, not spikes); otherwise it
     stays a LIF/IF/CubaLIF node with infinite thresholds (no spikes, as in neurosim)."""
     nir = _nir()
     owner = f"Population '{pop.name}'"
-    model, p, n = pop.spec.name, pop.params, pop.size
+    model, n = pop.spec.name, pop.size
     row = {s: state[i] for i, s in enumerate(pop.spec.state_names)}
     if model not in EXPORTABLE:
         why = {"alif_psc_exp": "NIR has no adaptive threshold (adaptation)",
@@ -1133,27 +1138,30 @@ def _node_for(pop: Population, state: np.ndarray, dt_ms: float, sends: bool):
         raise bad(owner, "model", model, "has no NIR equivalent: " + why.get(
             model, f"NIR export knows {', '.join(EXPORTABLE)}"))
     if model in ("iaf_psc_delta", "iaf_psc_exp"):
-        if p["t_ref"] > 0:
-            raise bad(owner, "t_ref", p["t_ref"], "must be 0 for NIR export: NIR neurons have "
-                      "no refractory period")
-        full = np.full
-        v_leak = full(n, p["E_L"] + p["I_e"] * p["tau_m"] / p["C_m"])
+        if np.any(p["t_ref"] > 0):
+            raise bad(owner, "t_ref", _compact(p["t_ref"]), "must be 0 for NIR export: NIR "
+                      "neurons have no refractory period")
+
+        def full(x):  # one value per unit, as NIR nodes have them
+            return np.broadcast_to(np.asarray(x, dtype=np.float64), (n,)).copy()
+
+        v_leak = full(p["E_L"] + p["I_e"] * p["tau_m"] / p["C_m"])
         if model == "iaf_psc_delta":
-            if p["V_min"] != -np.inf:
-                raise bad(owner, "V_min", p["V_min"], "must be -inf for NIR export: NIR has no "
-                          "lower bound on V")
-            return nir.LIF(tau=full(n, p["tau_m"] / 1000.0), r=full(n, p["tau_m"] / dt_ms),
-                           v_leak=v_leak, v_threshold=full(n, p["V_th"]),
-                           v_reset=full(n, p["V_reset"])), None
-        if p["tau_syn_in"] != p["tau_syn_ex"]:
-            raise bad(owner, "tau_syn_in", p["tau_syn_in"], f"must equal tau_syn_ex "
-                      f"({p['tau_syn_ex']}) for NIR export: a NIR CubaLIF has one synaptic "
-                      "time constant")
-        return nir.CubaLIF(tau_syn=full(n, p["tau_syn_ex"] / 1000.0),
-                           tau_mem=full(n, p["tau_m"] / 1000.0),
-                           r=full(n, p["tau_m"] / p["C_m"]), v_leak=v_leak,
-                           v_threshold=full(n, p["V_th"]), v_reset=full(n, p["V_reset"]),
-                           w_in=full(n, p["tau_syn_ex"] / dt_ms)), None
+            if np.any(p["V_min"] != -np.inf):
+                raise bad(owner, "V_min", _compact(p["V_min"]), "must be -inf for NIR export: "
+                          "NIR has no lower bound on V")
+            return nir.LIF(tau=full(p["tau_m"] / 1000.0), r=full(p["tau_m"] / dt_ms),
+                           v_leak=v_leak, v_threshold=full(p["V_th"]),
+                           v_reset=full(p["V_reset"])), None
+        if np.any(p["tau_syn_in"] != p["tau_syn_ex"]):
+            raise bad(owner, "tau_syn_in", _compact(p["tau_syn_in"]), f"must equal tau_syn_ex "
+                      f"({_compact(p['tau_syn_ex'])}) for NIR export: a NIR CubaLIF has one "
+                      "synaptic time constant")
+        return nir.CubaLIF(tau_syn=full(p["tau_syn_ex"] / 1000.0),
+                           tau_mem=full(p["tau_m"] / 1000.0),
+                           r=full(p["tau_m"] / p["C_m"]), v_leak=v_leak,
+                           v_threshold=full(p["V_th"]), v_reset=full(p["V_reset"]),
+                           w_in=full(p["tau_syn_ex"] / dt_ms)), None
     bias = row["I_bias"].copy() if np.any(row["I_bias"] != 0) else None
     never = bool(np.all(row["V_th"] == np.inf)) and not sends
     if model == "nir_lif":
@@ -1246,10 +1254,13 @@ def write(network_or_sim, path=None, dt: float | None = None, *,
     senders = {p.pre for p in net.projections.values()}
     for name, pop in net.pops.items():
         if isinstance(pop, Population):
-            state = pop.initial_state(rng_init)
-            node, bias = _node_for(pop, state, dt_ms, name in senders)
+            p = pop.param_values(rng_init)  # distributions drawn as Simulation draws them
+            state = pop.initial_state(rng_init, p)
+            if sim is not None:  # the values now (set_params may have changed them)
+                p = {k: sim.param(name, k) for k in p}
+            node, bias = _node_for(pop, p, state, dt_ms, name in senders)
             node.metadata = _meta(dict(kind="population", name=name, model=pop.spec.name,
-                                       params=pop.params, init=_encode_init(pop, state)))
+                                       params=p, init=_encode_init(pop, state)))
             if bias is not None:
                 biases[name] = bias
         else:

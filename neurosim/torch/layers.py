@@ -81,7 +81,9 @@ class NeuronLayer(nn.Module):
         Time step (ms). The coefficients are derived once, in float64, by the model's
         ``derive`` (exact propagators, refractory steps) and stored in ``dtype``.
     params
-        Model parameters (population-wide, physical units); the rest take their defaults.
+        Model parameters (physical units), each a number or one value per unit (an array of
+        length ``size``); the rest take their defaults. A coefficient that differs between
+        units enters the step as a ``(size,)`` tensor, the others as numbers.
     surrogate
         ``"fast_sigmoid"``, ``"arctan"``, ``"triangle"`` or a callable ``spike_fn(x)``
         (see :mod:`neurosim.torch.surrogate`).
@@ -90,10 +92,11 @@ class NeuronLayer(nn.Module):
     scale
         Surrogate scale k (1/mV); default :data:`~neurosim.torch.surrogate.DEFAULT_SCALE`.
     learn
-        Names of parameters to train, each a population-wide scalar ``nn.Parameter`` (e.g.
-        ``("V_th",)``). Allowed are parameters that the model passes unchanged into its
-        coefficients (``V_th``, ``V_reset``, ``E_L``, ``I_e``, ``q_a``, ...), so that a
-        trained value is an ordinary parameter value for the engine.
+        Names of parameters to train, each an ``nn.Parameter`` of the parameter's shape: a
+        scalar, or ``(size,)`` where it was given per unit (e.g. ``("V_th",)``). Allowed
+        are parameters that the model passes unchanged into its coefficients (``V_th``,
+        ``V_reset``, ``E_L``, ``I_e``, ``q_a``, ...), so that a trained value is an
+        ordinary parameter value for the engine.
     detach_reset
         Detach the spike where it enters the reset (and the refractory / adaptation
         updates): no gradient flows through the reset, only through the spike output.
@@ -122,12 +125,15 @@ class NeuronLayer(nn.Module):
         if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
             raise bad(owner, "dtype", dtype, "must be a floating torch dtype")
         self.size, self.dt = int(size), float(dt)
-        self.params = self.spec.validate_params(owner, dict(params or {}))
-        coef = self.spec.coefficients(owner, self.params, self.dt)
+        self.params = self.spec.validate_params(owner, dict(params or {}), self.size)
+        for k, v in self.params.items():
+            if hasattr(v, "sample"):
+                raise bad(owner, k, v, "cannot be a distribution here: give the values drawn")
+        coef = self.spec.unit_coefficients(owner, self.params, self.dt, self.size)
         self.register_buffer("coef", torch.tensor(coef, dtype=torch.float64).to(dtype))
         self._coef_src: torch.Tensor | None = None  # the buffer _coef_values was read from
         self._coef_version = -1
-        self._coef_values: tuple[float, ...] = ()
+        self._coef_values: tuple = ()
         self.learn = tuple(learn)
         for name in self.learn:
             self._check_learnable(owner, name)
@@ -147,6 +153,7 @@ class NeuronLayer(nn.Module):
             raise bad(owner, "learn", name, "is not passed unchanged into the coefficients "
                       f"(coefficients: {', '.join(spec.coef_names)})")
         j = spec.coef_names.index(name)
+        p = {k: float(np.ravel(v)[0]) for k, v in p.items()}  # derive is written for numbers
         base = spec.derive(p, self.dt)
         moved = spec.derive({**p, name: p[name] + 1.0}, self.dt)
         same = all(a == b for i, (a, b) in enumerate(zip(base, moved, strict=True)) if i != j)
@@ -166,7 +173,8 @@ class NeuronLayer(nn.Module):
 
     def coefficients(self) -> tuple[float | torch.Tensor, ...]:
         """The model's coefficients: Python floats (the values of the ``coef`` buffer, in its
-        dtype), learned parameters substituted as 0-d tensors.
+        dtype), a ``(size,)`` tensor for a coefficient that differs between units, learned
+        parameters substituted as their tensors.
 
         Plain numbers keep the step cheap (no tensor per coefficient and step) and let the
         model's step skip operations that cannot change anything (see ``array_step``). The
@@ -174,7 +182,12 @@ class NeuronLayer(nn.Module):
         converted, loaded), so a step on a GPU does not synchronise."""
         buf = self.coef
         if buf is not self._coef_src or buf._version != self._coef_version:
-            self._coef_values = tuple(buf.tolist())
+            if buf.ndim == 1:
+                self._coef_values = tuple(buf.tolist())
+            else:  # per unit: rows that are one number stay numbers
+                same = (buf == buf[:, :1]).all(dim=1).tolist()
+                self._coef_values = tuple(float(buf[j, 0]) if same[j] else buf[j]
+                                          for j in range(buf.shape[0]))
             self._coef_src, self._coef_version = buf, buf._version
         if not self._learn_index:
             return self._coef_values
@@ -188,7 +201,8 @@ class NeuronLayer(nn.Module):
         parameters of the equivalent engine population."""
         out = dict(self.params)
         for name in self.learn:
-            out[name] = float(self.learned[name].detach().cpu())
+            v = self.learned[name].detach().cpu().double()
+            out[name] = float(v) if v.ndim == 0 else v.numpy()
         return out
 
     def initial_state(self, batch: int, device: torch.device | str | None = None) -> State:
@@ -200,8 +214,8 @@ class NeuronLayer(nn.Module):
                 value = self.learned[sv.init].detach()
             else:
                 value = self.params[sv.init] if isinstance(sv.init, str) else sv.init
-            out.append(torch.full((batch, self.size), float(value), dtype=self.coef.dtype,
-                                  device=device))
+            value = torch.as_tensor(value, dtype=self.coef.dtype, device=device)
+            out.append(value.expand(batch, self.size).clone())
         return tuple(out)
 
     def _ports(self, inp: PortInput) -> tuple:

@@ -73,7 +73,7 @@ def test_metadata_network_weights_arrays(tmp_path):
         rec.add_array("labels", np.arange(5))
     res = load(tmp_path / "m.h5")
     assert res.meta["dt"] == 0.1 and res.meta["seed"] == 4
-    assert res.meta["command"] == "neurosim run x" and res.meta["format_version"] == 3
+    assert res.meta["command"] == "neurosim run x" and res.meta["format_version"] == 4
     assert res.meta["neurosim_version"] == ns.__version__ and res.meta["t_stop"] == 250.0
     exc = res.network["populations"]["exc"]
     assert exc["model"] == "iaf_psc_exp" and exc["params"]["tau_m"] == {"value": 15.0,

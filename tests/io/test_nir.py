@@ -49,8 +49,10 @@ def _zoo():
     net.population("cuba", "nir_cubalif", 5, tau_syn=0.4, tau_m=rng.uniform(0.5, 1.5, 5),
                    R=10.0, w_in=4.0, V_th=1.0)
     net.population("culi", "nir_cubalif", 2, tau_syn=0.3, tau_m=0.8, V_th=np.inf)
-    net.population("delta", "iaf_psc_delta", 4, t_ref=0.0, I_e=200.0, V_m=-60.0)
-    net.population("exp", "iaf_psc_exp", 4, t_ref=0.0, tau_syn_ex=2.0, tau_syn_in=2.0)
+    net.population("delta", "iaf_psc_delta", 4, t_ref=0.0, I_e=200.0, V_m=-60.0,
+                   tau_m=rng.uniform(8.0, 12.0, 4))  # per-unit parameters: arrays in NIR
+    net.population("exp", "iaf_psc_exp", 4, t_ref=0.0, tau_syn_ex=2.0, tau_syn_in=2.0,
+                   V_th=rng.uniform(-56.0, -54.0, 4), C_m=rng.uniform(200.0, 300.0, 4))
     # random rules, distributions, per-synapse delays (-> several Linear + Delay nodes)
     net.connect("inp", "lif", ns.fixed_prob(0.7), ns.Normal(1.2, 0.4),
                 delay=ns.Uniform(0.1, 0.5), port="in")
@@ -118,6 +120,27 @@ def test_roundtrip_every_node_type(via, tmp_path):
     for pop in ("lif", "thr", "ifn", "cuba", "delta", "exp"):  # every population is active
         assert sim.spike_steps(pop)[0].size > 0, pop
     assert back.kinds["thr"] == "Threshold" and back.kinds["integ"] == "I"
+
+
+def test_roundtrip_of_parameters_drawn_from_distributions():
+    """A distribution is exported as the values drawn (those a simulation of the network
+    uses), and read back as those arrays."""
+    net = ns.Network(seed=3)
+    net.spike_train("inp", 3, [1.0, 2.0, 4.0, 7.0], [0, 1, 2, 0])
+    net.population("exp", "iaf_psc_exp", 6, t_ref=0.0, tau_syn_in=2.0, I_e=350.0,
+                   tau_m=ns.Uniform(8.0, 12.0), V_th=ns.Normal(-55.0, 0.5))
+    net.connect("inp", "exp", ns.all_to_all(), 300.0, DT, port="exc")
+    net.spike_monitor("exp")
+    back = nio.read(nio.write(net), dt=1e-4).network
+    a, b = net.compile(DT), back.compile(DT)
+    for k in ("tau_m", "V_th"):
+        assert np.unique(a.param("exp", k)).size == 6
+        np.testing.assert_array_equal(b.param("exp", k), a.param("exp", k))
+    a.run(100.0)
+    b.run(100.0)
+    assert a.spike_steps("exp")[0].size >= 8
+    for x, y in zip(a.spike_steps("exp"), b.spike_steps("exp"), strict=True):
+        np.testing.assert_array_equal(x, y)
 
 
 def test_a_silent_population_that_sends_stays_a_spiking_node():
@@ -279,6 +302,7 @@ def test_read_refuses_what_neurosim_cannot_run():
     ("iaf_psc_exp", {"t_ref": 0.5}, "t_ref", "0.5"),
     ("iaf_psc_delta", {"t_ref": 0.0, "V_min": -80.0}, "V_min", "-80.0"),
     ("iaf_psc_exp", {"t_ref": 0.0, "tau_syn_in": 3.0}, "tau_syn_in", "3.0"),
+    ("iaf_psc_exp", {"t_ref": np.array([0.0, 0.5, 0.0])}, "t_ref", "array([0. , 0.5, 0. ])"),
 ])
 def test_refused_exports_name_object_parameter_value(model, values, param, value):
     net = ns.Network(seed=1)

@@ -92,13 +92,18 @@ class DetNet:
             yield c.pre_pop == "inp", pre, c.post + off[c.post_pop], c.weight, c.delay, c.port
 
 
-def deterministic_net(model: str, seed: int = 7, duration: float = 1000.0) -> DetNet:
+def deterministic_net(model: str, seed: int = 7, duration: float = 1000.0,
+                      per_neuron: bool = False) -> DetNet:
     """52 neurons (40 ``e``, 12 ``i``) driven by 30 spike trains and a constant current.
 
     ``e`` sits below rheobase (I_e = 300 pA, rheobase 375 pA) and fires from its inputs;
     ``i`` sits just above it (I_e = 390 pA). Input (30 units at ~20 Hz, 8 per neuron),
     recurrent excitation (from ``e``, p = 0.15) and inhibition (from ``i``, p = 0.25) have
     heterogeneous weights and delays of 1 to 40 steps, including the one-step minimum.
+
+    ``per_neuron``: the same network with parameters that differ between neurons (arrays:
+    C_m, tau_m, t_ref, V_th, I_e around the values above, and tau_syn_ex for iaf_psc_exp),
+    drawn after everything else.
     """
     rng = np.random.default_rng(seed)
     delta = model == "iaf_psc_delta"
@@ -132,6 +137,14 @@ def deterministic_net(model: str, seed: int = 7, duration: float = 1000.0) -> De
             d = rng.integers(1, 31, pre.size)
             d[: min(5, d.size)] = 1  # make sure the minimum delay occurs
             conns.append(Conn(pre_pop, post_pop, pre, post, rng.uniform(*w, pre.size), d, port))
+    if per_neuron:
+        for pop, n in sizes.items():
+            q = params[pop]
+            q.update(C_m=rng.uniform(200.0, 300.0, n), tau_m=rng.uniform(8.0, 12.0, n),
+                     t_ref=rng.choice([1.5, 2.0, 2.5], n), V_th=rng.uniform(-56.0, -54.0, n),
+                     I_e=q["I_e"] + rng.uniform(-40.0, 40.0, n))
+            if not delta:
+                q["tau_syn_ex"] = rng.uniform(1.5, 3.0, n)
     return DetNet(model, sizes, params, v0, n_inp, stamps[order], idx[order], conns, duration)
 
 
@@ -192,7 +205,8 @@ def run_nest(net: DetNet, record_v: bool = False):
     for pop, off in net.offsets.items():
         size = net.sizes[pop]
         nodes = neurons[off:off + size]
-        nodes.set(net.params[pop])
+        nodes.set({k: v.tolist() if isinstance(v, np.ndarray) else v
+                   for k, v in net.params[pop].items()})
         nodes.set(V_m=list(net.v0[pop]))
     gens = nest.Create("spike_generator", net.n_inp)
     for u in range(net.n_inp):

@@ -74,6 +74,19 @@ def test_spike_exact_vs_nest(det):
     np.testing.assert_allclose(v[: n_steps - 1], nest_v, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("model", MODELS)
+def test_spike_exact_vs_nest_per_neuron_params(model):
+    """The same with C_m, tau_m, t_ref, V_th, I_e (and tau_syn_ex) different in every neuron:
+    arrays in neurosim, per-node values (``nodes.set(V_th=[...])``) in NEST."""
+    net = pn.deterministic_net(model, per_neuron=True)
+    assert np.ndim(net.params["e"]["tau_m"]) == 1
+    spikes, v = pn.run_neurosim(net, record_v=True)
+    assert len(spikes) >= 800 and np.unique(spikes[:, 1]).size >= 0.9 * net.n
+    nest_spikes, nest_v = pn.run_nest(net, record_v=True)
+    assert np.array_equal(spikes, nest_spikes), _first_difference(spikes, nest_spikes)
+    np.testing.assert_allclose(v[: nest_v.shape[0]], nest_v, rtol=0, atol=1e-9)
+
+
 def test_spike_exact_vs_brian2(det):
     """Identical spikes in neurosim and Brian2 once Brian2 follows NEST's discrete time.
 

@@ -84,10 +84,10 @@ def _inputs(weights, fired, changes):
     return inp, iext
 
 
-def _engine(spec, dt, weights, fired, changes, v0):
+def _engine(spec, dt, weights, fired, changes, v0, params=None):
     """Run the real engine; spikes (T, N) and every state variable (n_state, T, N)."""
     net = ns.Network(seed=0)
-    net.population("n", spec.name, N, **{spec.state_names[0]: v0})
+    net.population("n", spec.name, N, **{spec.state_names[0]: v0}, **(params or {}))
     post = np.repeat(np.arange(N), S)
     for q, port in enumerate(spec.ports):
         k, i = np.nonzero(fired[q])
@@ -109,8 +109,8 @@ def _engine(spec, dt, weights, fired, changes, v0):
     return spikes, trace
 
 
-def _run_layer(spec, dt, dtype, inp, iext, v0):
-    layer = NeuronLayer(spec.name, N, dt, dtype=dtype)
+def _run_layer(spec, dt, dtype, inp, iext, v0, params=None):
+    layer = NeuronLayer(spec.name, N, dt, params=params, dtype=dtype)
     state = list(layer.initial_state(1))
     state[0] = torch.tensor(v0[None], dtype=dtype)  # V_m (or the first state variable)
     spikes, trace = [], []
@@ -185,6 +185,30 @@ def test_torch_float32_matches_engine(case):
     for i, var in enumerate(spec.state_names):  # currents, adaptation: to float32 round-off
         scale = max(1.0, np.abs(trace[i]).max())
         np.testing.assert_allclose(tr_t[i], trace[i], rtol=0, atol=1e-5 * scale, err_msg=var)
+
+
+@pytest.mark.parametrize("name", TRAINABLE)
+def test_torch_per_unit_params_match_engine(name):
+    """Parameters that differ between units (arrays in both): float64 torch = engine."""
+    spec, dt = ns.get_model(name), 0.1
+    rng = np.random.default_rng(42)
+    weights, fired, changes, v0 = _drive(spec, dt, rng)
+    inp, iext = _inputs(weights, fired, changes)
+    p = spec.defaults()
+    params = dict(tau_m=p["tau_m"] * rng.uniform(0.8, 1.2, N),
+                  V_th=p["V_th"] + rng.uniform(-1.0, 1.0, N),
+                  t_ref=rng.choice([0.0, 1.0, 2.0], N), V_reset=-70.0)
+    spikes, trace = _engine(spec, dt, weights, fired, changes, v0, params)
+    assert spikes.sum(axis=0).min() >= 2
+    s_t, tr_t = _run_layer(spec, dt, torch.float64, inp, iext, v0, params)
+    np.testing.assert_array_equal(s_t, spikes)
+    for i, var in enumerate(spec.state_names):
+        scale = max(1.0, np.abs(trace[i]).max())
+        np.testing.assert_allclose(tr_t[i], trace[i], rtol=1e-12, atol=1e-12 * scale,
+                                   err_msg=var)
+    layer = NeuronLayer(name, N, dt, params=params, learn=("V_th",), dtype=torch.float64)
+    assert tuple(layer.learned["V_th"].shape) == (N,)  # learned per unit
+    np.testing.assert_array_equal(layer.model_params()["V_th"], params["V_th"])
 
 
 def test_delta_lower_bound_and_refractory_input_loss():
