@@ -444,7 +444,9 @@ class Results:
                  f" seed {self.meta.get('seed')}",
                  f"  command: {self.meta.get('command', '')}"]
         for name, p in net.get("populations", {}).items():
-            lines.append(f"  population {name}: {p.get('model', p.get('kind'))} x {p['size']}")
+            varied = sorted(k for q, k in self.per_unit if q == name)
+            lines.append(f"  population {name}: {p.get('model', p.get('kind'))} x {p['size']}"
+                         + (f" (per unit: {', '.join(varied)})" if varied else ""))
         for name, p in net.get("projections", {}).items():
             lines.append(f"  projection {name}: {p['pre']} -> {p['post']}.{p['port']} "
                          f"({p['rule']['type']})")
