@@ -3,6 +3,7 @@
     python experiments/bench_variants.py                         # 1 vs 2 threads, N = 64000
     python experiments/bench_variants.py --compare ring --delay 1.0 --json out.json
     python experiments/bench_variants.py --compare balance      # 2 threads: fixed shares or not
+    python experiments/bench_variants.py --compare per_unit     # parameters per neuron or not
     python experiments/bench_variants.py --n 32000 --rounds 20
 
 Each comparison is a baseline and a candidate. ``--compare threads``: one thread (baseline)
@@ -12,7 +13,11 @@ input through the ring buffer, as before jumps existed) against the network as b
 to round-off (tests/engine/test_jumps.py). ``--compare balance``: two threads with the
 shares of units fixed at one half each (baseline) against two threads whose shares move
 toward the faster thread after each call (the default, :mod:`neurosim.balance`); the
-results are the same bit for bit.
+results are the same bit for bit. ``--compare per_unit``: the network as built (every
+parameter one number) against the same network with ``tau_m``, ``V_th`` and ``I_e`` given
+per neuron (:mod:`neurosim.kernels.coefs`: six of the eleven coefficients of
+``iaf_psc_exp`` become per-neuron rows), each value moved by at most 1e-12 of its own size
+so that the rows differ while the dynamics stay the same (the spike counts are printed).
 
 ``bench_cuba.py`` runs every case in its own process, one after the other; on a machine whose
 second core is shared with other work (this project's VM), runs minutes apart see different
@@ -51,6 +56,18 @@ def without_jumps(net):
     return net
 
 
+def per_unit(net, seed: int):
+    """``net`` with tau_m, V_th and I_e given per neuron, each within 1e-12 relative (or
+    1e-12 pA) of the shared value: per-unit coefficient rows, the same dynamics."""
+    rng = np.random.default_rng(seed)
+    for pop in net.pops.values():
+        if isinstance(pop, Population):
+            for k in ("tau_m", "V_th", "I_e"):
+                x = pop.params[k]
+                pop.params[k] = x + (abs(x) or 1.0) * 1e-12 * rng.uniform(-1.0, 1.0, pop.size)
+    return net
+
+
 def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulation]:
     """{baseline name: simulation, candidate name: simulation}."""
     def build():
@@ -58,6 +75,9 @@ def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulat
 
     if compare == "threads":
         return {"1 thread": Simulation(build(), 0.1, 1), "2 threads": Simulation(build(), 0.1, 2)}
+    if compare == "per_unit":
+        return {"shared": Simulation(build(), 0.1, 1),
+                "per unit": Simulation(per_unit(build(), seed), 0.1, 1)}
     if compare == "balance":
         fixed = Simulation(build(), 0.1, 2)
         fixed.balance = False
@@ -88,6 +108,8 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
                 thread_spread={name: sim._balancer.spread for name, sim in sims.items()},
                 move_s={name: sim._balancer.move_s for name, sim in sims.items()},
                 memory_bytes={name: sim.memory_bytes() for name, sim in sims.items()},
+                spikes={name: sum(sim.spike_steps(p)[0].size for p in ("exc", "inh"))
+                        for name, sim in sims.items()},
                 loop_per_bio_s=per_bio_s, speedup_per_round=ratio, speedup_min=min(ratio),
                 speedup_median=statistics.median(ratio), speedup_max=max(ratio),
                 speedup_best=min(base) / min(cand),
@@ -96,7 +118,8 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--compare", choices=("threads", "ring", "balance"), default="threads")
+    ap.add_argument("--compare", choices=("threads", "ring", "balance", "per_unit"),
+                    default="threads")
     ap.add_argument("--n", type=int, default=64000, help="number of neurons")
     ap.add_argument("--delay", type=float, default=0.1, help="synaptic delay (ms)")
     ap.add_argument("--rounds", type=int, default=10)
@@ -136,6 +159,7 @@ def main(argv=None) -> dict:
     print(f"speed-up of {cand} over {base} per round: min {r['speedup_min']:.2f}  median "
           f"{r['speedup_median']:.2f}  max {r['speedup_max']:.2f}")
     print(f"speed-up of the best times (least interference): {r['speedup_best']:.2f}")
+    print("spikes: " + ", ".join(f"{name} {k:,}" for name, k in r["spikes"].items()))
     print(f"peak RSS {r['peak_rss_mb']:.0f} MB (both networks)")
     if args.json:
         with open(args.json, "w") as f:

@@ -37,10 +37,12 @@ class Population:
     size : number of neurons (> 0).
     **values : model parameters and initial values of state variables, each a number, an
         array of length ``size`` (one value per unit) or a distribution such as
-        ``Uniform(-60, -50)`` (drawn with the network's seed when it is compiled). A
-        parameter given per unit makes every coefficient of the population's kernel per
-        unit (a second compiled variant of the kernel, ~1.5x the time per unit of
-        the population-wide one; see :mod:`neurosim.kernels.coefs`).
+        ``Uniform(-60, -50)`` (drawn with the network's seed when it is compiled). The
+        kernel then reads a row over the units for each coefficient that differs between
+        them (another compiled variant; see :mod:`neurosim.kernels.coefs`): ``V_th`` per
+        unit costs 1.0-1.2x the time per unit of the population-wide kernel, ``tau_m``,
+        ``V_th`` and ``I_e`` (six rows of ``iaf_psc_exp``) about 2x, 1.75x for the whole
+        CUBA loop at N = 64,000 (``bench_variants.py --compare per_unit``).
     """
 
     kind = "neurons"

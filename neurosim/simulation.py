@@ -38,6 +38,7 @@ from . import codegen
 from .balance import Balancer
 from .errors import bad
 from .io import load
+from .kernels import coefs
 from .kernels.engine import move_cuts, row_bounds
 from .population import Population
 from .units import is_multiple, to_steps
@@ -100,8 +101,8 @@ class Simulation:
                 st.pops.append(("neurons", upd.py_func.__module__, upd.py_func.__name__))
                 cp.values = pop.param_values(rng_init)  # distributions drawn
                 cp.state = pop.initial_state(rng_init, cp.values)
-                cp.coef = pop.spec.unit_coefficients(f"Population '{pop.name}'", cp.values, dt,
-                                                     pop.size)
+                cp.coef = coefs.pack(pop.spec.unit_coefficients(f"Population '{pop.name}'",
+                                                                cp.values, dt, pop.size))
                 cp.iext = np.zeros(pop.size)
                 cp.spiked = np.zeros(-(-pop.size // 8) * 8, np.uint8)  # padded for 8-byte scans
                 parts = threads if split and pop.size >= threads * MIN_UNITS_PER_CHUNK else 1
@@ -484,8 +485,8 @@ class Simulation:
     def set_params(self, pop: str, **params) -> None:
         """Change model parameters between runs: numbers, or one value per unit (arrays of
         the population's size). The compiled loop is reused, not rebuilt, except once where
-        a population turns from population-wide to per-unit values (the kernel's other
-        variant, see :mod:`neurosim.kernels.coefs`)."""
+        another set of coefficients starts or stops differing between units (another
+        variant of the kernel, see :mod:`neurosim.kernels.coefs`)."""
         cp = self._neurons(pop)
         owner = f"Population '{pop}'"
         spec = cp.pop.spec
@@ -497,13 +498,10 @@ class Simulation:
                           "network is compiled): give the values, e.g. "
                           "dist.sample(np.random.default_rng(seed), size)")
         values = {**cp.values, **new}
-        coef = spec.unit_coefficients(owner, values, self.dt, cp.pop.size)
+        coef = coefs.pack(spec.unit_coefficients(owner, values, self.dt, cp.pop.size))
         cp.pop.params = {**cp.pop.params, **new}
         cp.values = values
-        if coef.shape == cp.coef.shape:
-            cp.coef[:] = coef
-        else:
-            cp.coef = coef
+        cp.coef = coef
 
     def param(self, pop: str, name: str):
         """The value of parameter ``name`` of ``pop`` in this simulation: a float, or a copy of
@@ -628,7 +626,7 @@ class Simulation:
     def memory_bytes(self) -> dict[str, int]:
         """Bytes held by synapses (CSR + thread bounds), neuron state and ring buffers."""
         syn = sum(csr.nbytes() + b.nbytes for _, csr, b in self._projs)
-        neu = sum(cp.state.nbytes + cp.coef.nbytes + cp.iext.nbytes + cp.spiked.nbytes +
+        neu = sum(cp.state.nbytes + coefs.nbytes(cp.coef) + cp.iext.nbytes + cp.spiked.nbytes +
                   cp.spk.nbytes for cp in self._pops.values() if cp.is_neuron)
         ring = sum(cp.ring.nbytes for cp in self._pops.values() if cp.is_neuron)
         return {"synapses": syn, "neurons": neu, "ring": ring}

@@ -16,7 +16,8 @@ def bench(experiment):
 
 
 @pytest.mark.parametrize("compare,names", [("threads", ["1 thread", "2 threads"]),
-                                           ("ring", ["ring", "jumps"])])
+                                           ("ring", ["ring", "jumps"]),
+                                           ("per_unit", ["shared", "per unit"])])
 def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_path,
                                                   force_split):
     out = tmp_path / "t.json"
@@ -36,6 +37,11 @@ def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_pat
         if COUNTS:  # one figure per call of the two-thread loop, each >= 1
             assert len(r["thread_spread"]["2 threads"]) >= 3
             assert min(r["thread_spread"]["2 threads"]) >= 1.0
+    elif compare == "per_unit":  # the same dynamics, six coefficients per unit
+        assert r["spikes"]["shared"] == r["spikes"]["per unit"] > 0
+        extra = 6 * 8 * 400  # bytes of six float64 rows over the 400 neurons
+        assert (r["memory_bytes"]["per unit"]["neurons"]
+                == r["memory_bytes"]["shared"]["neurons"] + extra - 6 * 8 * 2)
     else:  # CUBA's four projections jump (3 steps) in the candidate only, which has no ring
         assert r["jumps"] == {"ring": 0, "jumps": 4}
         assert r["memory_bytes"]["jumps"]["ring"] == 0 < r["memory_bytes"]["ring"]["ring"]

@@ -7,12 +7,15 @@ registered model at the kernel, and through the whole engine (ring, jumps, a cur
 stimulus, one and two threads); the NEST comparison is in tests/reference/test_peers.py.
 """
 
+import math
+
 import numpy as np
 import pytest
 
 import neurosim as ns
 from neurosim import registry
 from neurosim.errors import ConfigError
+from neurosim.kernels.coefs import pack
 from neurosim.population import Population
 from neurosim.spec import NeuronSpec
 
@@ -56,8 +59,10 @@ def test_kernel_per_unit_equals_one_population_per_unit(name):
     values = per_unit(spec, N, rng)
     pop = Population("p", name, N, **values)
     state = pop.initial_state(rng, pop.params)
-    coef = spec.unit_coefficients("p", pop.params, DT, N)
-    assert coef.shape == (len(spec.coef_names), N)
+    table = spec.unit_coefficients("p", pop.params, DT, N)
+    assert table.shape == (len(spec.coef_names), N)
+    coef = pack(table)  # rows per unit where values differ, numbers elsewhere
+    assert isinstance(coef, tuple) and any(np.ndim(c) for c in coef)
     w = np.abs(rng.normal(0.0, 150.0, (STEPS, len(spec.ports), N)))
     inputs = np.where(rng.random(w.shape) < 0.3, w, 0.0)
     i_ext = rng.uniform(0.0, 100.0, N)
@@ -225,14 +230,25 @@ def test_bad_set_params_changes_nothing():
     net = ns.Network(seed=0)
     net.population("n", "iaf_psc_exp", 3, I_e=np.array([1.0, 2.0, 3.0]))
     sim = net.compile()
-    coef = sim._pops["n"].coef.copy()
+    coef = sim._pops["n"].coef
     for bad in (dict(I_e=[1.0, 2.0]), dict(tau_m=[10.0, 0.0, 10.0]),
                 dict(tau_m=ns.Uniform(5.0, 6.0)), dict(I_e=5.0, C_m=-1.0)):
         with pytest.raises(ConfigError, match="Population 'n'"):
             sim.set_params("n", **bad)
-    np.testing.assert_array_equal(sim._pops["n"].coef, coef)
+    assert sim._pops["n"].coef is coef
     np.testing.assert_array_equal(sim.param("n", "I_e"), [1.0, 2.0, 3.0])
     assert net.pops["n"].params["tau_m"] == 10.0
+
+
+def test_pack_keeps_shared_coefficients_as_numbers():
+    spec = registry.get("iaf_psc_exp")
+    p = {**spec.defaults(), "V_th": np.array([-55.0, -54.0, -53.0])}
+    coef = pack(spec.unit_coefficients("p", p, 0.1, 3))
+    assert [np.ndim(c) for c in coef] == [0] * 8 + [1] + [0] * 2  # only V_th is a row
+    np.testing.assert_array_equal(coef[8], p["V_th"])
+    assert coef[1] == math.exp(-0.1 / 10.0)  # derive uses math
+    same = pack(spec.unit_coefficients("p", {**p, "V_th": np.full(3, -50.0)}, 0.1, 3))
+    assert isinstance(same, np.ndarray) and same.shape == (11,) and same[8] == -50.0
 
 
 def test_derive_runs_once_per_distinct_combination(monkeypatch):
