@@ -203,6 +203,8 @@ def models_markdown() -> str:
 
     out = ["# Neuron models", "",
            "Generated from the model declarations by `neurosim models --markdown`; do not edit.",
+           "", "Every parameter may be given as a number, one value per neuron (an array) or a "
+           "distribution (`Uniform`, `Normal`, `LogNormal`, drawn with the network's seed).",
            ""]
     for name in registry.names():
         spec = registry.get(name)

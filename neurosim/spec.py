@@ -9,11 +9,12 @@ The update kernel has one fixed signature for every model::
     update(lo, hi, state, coef, inp, i_ext, spiked) -> None
 
 ``state``  float64 (n_state, n): one row per :class:`StateVar`, in declaration order.
-``coef``   float64 (n_coef,): the coefficients returned by ``derive`` (population-wide); or
-           float64 (n_coef, n), one column per unit, where some parameter of the
-           population was given per unit. Read coefficient j as ``c = row(coef, j, lo,
-           hi)`` before the loop and ``each(c, i)`` in it (:mod:`neurosim.kernels.coefs`):
-           Numba compiles the two cases apart, the population-wide one as ``coef[j]``.
+``coef``   float64 (n_coef,): the coefficients returned by ``derive`` (population-wide); or,
+           where some parameter was given per unit, a tuple of n_coef items, each a float
+           (shared by the units) or a float64 (n,) row. Read coefficient j (a constant) as
+           ``c = row(coef, j, lo, hi)`` before the loop and ``each(c, i)`` in it
+           (:mod:`neurosim.kernels.coefs`): Numba compiles each form apart, the
+           population-wide one as ``coef[j]``.
 ``inp``    float64 (n_ports, n): the ring-buffer slot of this step; the kernel adds it in and
            clears it (sets it to 0) for units ``lo <= i < hi``. ``None`` for a model that
            declares ``jumps`` when no input of the population goes through the ring (see
@@ -326,7 +327,7 @@ class PlasticitySpec:
         on_post_update(q, post_state, coef, y)           # each target q, before the synapses
         on_step(k, w, syn, coef, x, y, post_state, q)    # each synapse k onto target q
 
-    Parameters are declared with :class:`Param` (population-wide floats with units); ``derive``
+    Parameters are declared with :class:`Param` (floats with units, one per rule); ``derive``
     maps them (and dt) to the coefficient tuple named by ``coef_names``.
     """
 

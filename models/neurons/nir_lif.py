@@ -26,12 +26,13 @@ snnTorch ``Leaky(beta, reset_mechanism="zero")`` is this with ``tau_m = h/(1 - b
 ``V_leak = V_reset`` with ``V >= V_th`` (``threshold_ge = 1``). A spike of weight ``w`` is an
 input pulse of height ``w`` lasting one step. Input arriving in step k moves V in step k.
 
-Because NIR parameters are per neuron and neurosim parameters are population-wide, the NIR
-parameters are per-unit *state* rows here that the kernel never changes (give arrays as
-initial values: ``net.population("l1", "nir_lif", 16, tau_m=taus, V_th=1.0)``). ``I_bias`` is
-the Affine bias feeding the unit; it starts at ``t_bias`` (ms), the time the first input can
-arrive (the number of synaptic steps from the network input), so that a layer ``k`` steps from
-the input sees its bias in the same steps as in a framework that has no synaptic delay.
+The NIR parameters are per-unit *state* rows here that the kernel never changes (give arrays
+as initial values: ``net.population("l1", "nir_lif", 16, tau_m=taus, V_th=1.0)``), as NIR
+keeps them; ``t_bias`` and ``threshold_ge`` are parameters (numbers or per-unit arrays).
+``I_bias`` is the Affine bias feeding the unit; it starts at ``t_bias`` (ms), the time the
+first input can arrive (the number of synaptic steps from the network input), so that a layer
+``k`` steps from the input sees its bias in the same steps as in a framework that has no
+synaptic delay.
 ``age`` counts the steps simulated. The input port is ``in``; ``I_ext`` (``net.current``) adds
 to the input like the weights.
 """
