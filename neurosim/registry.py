@@ -17,6 +17,7 @@ _RULES: dict[str, PlasticitySpec] = {}
 _BUILTIN: dict[str, str] = {
     "iaf_psc_exp": "neurons.lif",
     "iaf_psc_delta": "neurons.lif",
+    "iaf_psc_alpha": "neurons.lif_alpha",
     "lif_cond_exp": "neurons.lif_cond",
     "alif_psc_exp": "neurons.alif",
     "izhikevich": "neurons.izhikevich",

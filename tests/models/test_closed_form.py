@@ -27,7 +27,8 @@ def _net(model, **kw):
 
 
 @pytest.mark.parametrize("dt", DTS)
-@pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_psc_delta", "alif_psc_exp"])
+@pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_psc_delta", "alif_psc_exp",
+                                   "iaf_psc_alpha"])
 def test_dc_step_response(model, dt):
     """V(t) = E_L + I tau_m / C_m (1 - exp(-(t - t0)/tau_m)) after a current step at t0."""
     t0, amp = 20.0, 150.0  # steady state 11.25 mV above rest: stays below threshold
@@ -80,6 +81,37 @@ def test_psc_exp_equal_time_constants(dt):
                                **TOL)
 
 
+def _alpha_integral(a, u):
+    """int_0^u s e^{a s} ds, for arrays u >= 0 (a != 0 or a = 0)."""
+    if a == 0:
+        return u * u / 2
+    return (np.exp(a * u) * (a * u - 1) + 1) / (a * a)
+
+
+@pytest.mark.parametrize("dt", DTS)
+@pytest.mark.parametrize("port,tau_s,w", [("exc", 3.0, 400.0), ("inh", 7.0, -300.0),
+                                          ("exc", 15.0, 200.0)])  # tau_s = tau_m
+def test_psc_alpha_single_spike(dt, port, tau_s, w):
+    """An input spike at T with delay D, ta = T + D: I(t) = w (t - ta)/tau_s e^{1 - (t -
+    ta)/tau_s} (peak w at ta + tau_s) and V(t) = E_L + w e/(tau_s C_m) e^{-u/tau_m}
+    int_0^u s e^{(1/tau_m - 1/tau_s) s} ds, u = t - ta; also at tau_s = tau_m."""
+    T, D = 10.0, 2.0
+    net = _net("iaf_psc_alpha", tau_syn_ex=tau_s, tau_syn_in=tau_s, **P)
+    net.spike_train("src", 1, times=[T], indices=[0])
+    net.connect("src", "n", ns.one_to_one(), weight=w, delay=D, port=port)
+    sim = net.compile(dt=dt)
+    sim.run(80.0)
+    u = np.maximum(sim.state("n", "V_m")[0] - (T + D), 0.0)
+    _, cur = sim.state("n", "I_syn_ex" if port == "exc" else "I_syn_in")
+    np.testing.assert_allclose(cur[:, 0], w * u / tau_s * np.exp(1 - u / tau_s), **TOL)
+    assert abs(cur[:, 0]).max() <= abs(w) * (1 + 1e-12)
+    _, v = sim.state("n", "V_m")
+    tm = P["tau_m"]
+    psp = w * math.e / (tau_s * P["C_m"]) * np.exp(-u / tm) * _alpha_integral(
+        1 / tm - 1 / tau_s, u)
+    np.testing.assert_allclose(v[:, 0], P["E_L"] + psp, **TOL)
+
+
 @pytest.mark.parametrize("dt", DTS)
 @pytest.mark.parametrize("port,w", [("exc", 4.0), ("inh", -3.0)])
 def test_psc_delta_single_spike(dt, port, w):
@@ -116,7 +148,7 @@ def _dc_spike_stamps(dt, amp, n_steps, p):
 
 
 @pytest.mark.parametrize("dt", DTS)
-@pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_psc_delta"])
+@pytest.mark.parametrize("model", ["iaf_psc_exp", "iaf_psc_delta", "iaf_psc_alpha"])
 def test_dc_spike_times_exact(model, dt):
     """Regular firing under DC: every spike in the step the closed form crosses threshold,
     and the neuron held at V_reset for round(t_ref / dt) steps after each spike."""

@@ -124,6 +124,8 @@ def deterministic_net(model: str, seed: int = 7, duration: float = 1000.0,
     # weights: mV for delta synapses, pA for exponential currents (~0.005 mV peak per pA)
     w_inp, w_exc, w_inh = ((0.5, 2.0), (0.2, 0.8), (-2.0, -0.5)) if delta else \
         ((150.0, 450.0), (40.0, 160.0), (-300.0, -80.0))
+    if model == "iaf_psc_alpha":  # an alpha current of peak w carries e times the charge
+        w_inp, w_exc, w_inh = ((a / np.e, b / np.e) for a, b in (w_inp, w_exc, w_inh))
     conns = []
     for post_pop, n_post in sizes.items():
         pre = np.concatenate([rng.choice(n_inp, 8, replace=False) for _ in range(n_post)])

@@ -74,6 +74,18 @@ def test_spike_exact_vs_nest(det):
     np.testing.assert_allclose(v[: n_steps - 1], nest_v, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("per_neuron", [False, True])
+def test_alpha_spike_exact_vs_nest(per_neuron):
+    """``iaf_psc_alpha`` on the same network (weights / e: an alpha current of peak w carries
+    e times the charge of an exponential one), against NEST's model of that name."""
+    net = pn.deterministic_net("iaf_psc_alpha", per_neuron=per_neuron)
+    spikes, v = pn.run_neurosim(net, record_v=True)
+    assert len(spikes) >= 800 and np.unique(spikes[:, 1]).size >= 0.9 * net.n
+    nest_spikes, nest_v = pn.run_nest(net, record_v=True)
+    assert np.array_equal(spikes, nest_spikes), _first_difference(spikes, nest_spikes)
+    np.testing.assert_allclose(v[: nest_v.shape[0]], nest_v, rtol=0, atol=1e-9)
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_spike_exact_vs_nest_per_neuron_params(model):
     """The same with C_m, tau_m, t_ref, V_th, I_e (and tau_syn_ex) different in every neuron:
