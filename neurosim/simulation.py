@@ -244,6 +244,17 @@ class Simulation:
         thread after each call while ``balance`` is true; see :mod:`neurosim.balance`)."""
         return self._balancer.shares()
 
+    @property
+    def thread_stats(self) -> dict:
+        """How the threads ran so far: ``moves`` (range moves made), ``move_s`` (seconds
+        each move took), ``spread`` (per call of the compiled loop: the fastest thread's
+        speed over the slowest's, from their tick counts; empty without threads or where
+        the counter is not readable, see :mod:`neurosim.kernels.clock`) and ``shares``
+        (:attr:`thread_shares`)."""
+        b = self._balancer
+        return dict(moves=b.moves, move_s=list(b.move_s), spread=list(b.spread),
+                    shares=b.shares().tolist())
+
     def run(self, duration: float, chunk: float = 100.0, progress=None) -> Simulation:
         """Advance the network by ``duration`` ms (a whole number of steps).
 

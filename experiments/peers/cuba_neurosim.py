@@ -72,9 +72,10 @@ def main(argv=None) -> None:
     mem = sim.memory_bytes()
     # threaded: how far apart the two threads' speeds were (per call, fastest / slowest) and
     # where the moving ranges ended (neurosim.balance)
-    bal = sim._balancer
-    threads_info = dict(thread_spread_median=float(np.median(bal.spread)) if bal.spread else None,
-                        thread_shares=sim.thread_shares.tolist(), share_moves=bal.moves)
+    stats = sim.thread_stats
+    threads_info = dict(thread_spread_median=float(np.median(stats["spread"]))
+                        if stats["spread"] else None,
+                        thread_shares=stats["shares"], share_moves=stats["moves"])
     c.emit(dict(
         tool="neurosim" if args.threads == 1 else f"neurosim-{args.threads}t",
         N=args.n, T_bio_s=args.T, threads=args.threads, delay_ms=args.delay,

@@ -131,7 +131,11 @@ def test_balancing_runs_and_changes_nothing(force_split):
     same(results(ref), results(sim))
     if COUNTS:  # x86: the loop counted each thread's ticks
         assert sim._balancer.speed is not None and np.all(sim._balancer.speed > 0)
+        stats = sim.thread_stats  # one speed spread per call (100 calls of 1 ms), each >= 1
+        assert len(stats["spread"]) == 100 and min(stats["spread"]) >= 1.0
+        assert len(stats["move_s"]) == stats["moves"]
     assert sim.thread_shares.sum() == pytest.approx(1.0)
+    assert sim.thread_stats["shares"] == sim.thread_shares.tolist()
 
 
 def test_bad_thread_ranges_are_refused(force_split):
