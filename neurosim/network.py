@@ -17,7 +17,7 @@ from .plasticity import Plasticity
 from .population import Population, check_name
 from .projection import Projection
 from .spec import NeuronSpec
-from .stimuli import CurrentStep, PoissonInput, SpikeTrain
+from .stimuli import CurrentStep, NoiseCurrent, PoissonInput, SpikeTrain
 
 
 def _describe_value(v):
@@ -78,6 +78,7 @@ class Network:
         self.pops: dict[str, Population | PoissonInput | SpikeTrain] = {}
         self.projections: dict[str, Projection] = {}
         self.currents: list[CurrentStep] = []
+        self.noises: list[NoiseCurrent] = []
         self.spike_monitors: list[SpikeMonitorSpec] = []
         self.state_monitors: list[StateMonitorSpec] = []
         self.weight_monitors: list[WeightMonitorSpec] = []
@@ -106,6 +107,16 @@ class Network:
         cs = CurrentStep(self._name(target), times, amplitudes, indices)
         self.currents.append(cs)
         return cs
+
+    def noise_current(self, target: str, mean: float = 0.0, std: float = 0.0,
+                      dt: float | None = None, start: float = 0.0, stop: float | None = None,
+                      indices=None) -> NoiseCurrent:
+        """Inject a Gaussian noise current (pA), mean + std N(0, 1) redrawn every ``dt`` ms,
+        independently for each unit, from ``start`` to ``stop`` ms (NEST's
+        ``noise_generator``; see NoiseCurrent)."""
+        nc = NoiseCurrent(self._name(target), mean, std, dt, start, stop, indices)
+        self.noises.append(nc)
+        return nc
 
     def connect(self, pre, post, rule, weight, delay=1.0, port: str = "exc",
                 name: str | None = None, plasticity: Plasticity | None = None) -> Projection:
@@ -194,6 +205,10 @@ class Network:
                                           else _describe_value(c.amplitudes)),
                            indices=None if c.indices is None else _describe_value(c.indices))
                       for c in self.currents],
+            noise_currents=[dict(target=c.target, mean_pA=c.mean, std_pA=c.std, dt_ms=c.dt,
+                                 start_ms=c.start, stop_ms=c.stop,
+                                 indices=None if c.indices is None else
+                                 _describe_value(c.indices)) for c in self.noises],
             spike_monitors=[m.pop for m in self.spike_monitors],
             state_monitors=[dict(pop=m.pop, var=m.var, every=m.every,
                                  indices=None if m.indices is None else
@@ -234,6 +249,10 @@ class Network:
         for cs in self.currents:
             if not isinstance(self.pops.get(cs.target), Population):
                 raise bad("CurrentStep", "target", cs.target, "is not a neuron population")
+        for nc in self.noises:
+            if not isinstance(self.pops.get(nc.target), Population):
+                raise bad("NoiseCurrent", "target", nc.target, "is not a neuron population")
+            nc.check(self.pops[nc.target].size, dt)
         for m in self.spike_monitors:
             if m.pop not in self.pops:
                 raise bad("spike_monitor", "pop", m.pop, "is not a population of this network")

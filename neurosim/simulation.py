@@ -55,6 +55,8 @@ MIN_UNITS_PER_CHUNK = 256
 #: longest uniform delay (steps) delivered as jumps: the spike lists of every population are
 #: then kept for that many steps (4 bytes per unit and step) instead of a ring buffer
 MAX_JUMP_DELAY = 32
+#: most noise-current values drawn for one call of the compiled loop (2**22 floats: 32 MB)
+NOISE_VALUES = 1 << 22
 
 
 def _split(n: int, parts: int, multiple: int = 1) -> np.ndarray:
@@ -161,6 +163,15 @@ class Simulation:
             target = self._pops[cs.target]
             steps, delta, idx = cs.compile(target.pop.size, dt)
             self._currents.append((steps, delta, idx, np.zeros(1, np.int64)))
+            st.currents.append(target.index)
+        # noise currents: step currents whose changes are drawn for each call (_run_steps)
+        self._noises = []
+        for j, nc in enumerate(net.noises):
+            target = self._pops[nc.target]
+            idx = nc.units(target.pop.size)
+            self._noises.append((len(self._currents), nc, idx, (self.seed, 5, j)))
+            self._currents.append((np.zeros(0, np.int64), np.zeros((0, idx.size)), idx,
+                                   np.zeros(1, np.int64)))
             st.currents.append(target.index)
         # monitors
         self._spike_mons = {}
@@ -283,6 +294,9 @@ class Simulation:
         return self
 
     def _run_all(self, k_end, chunk_steps, progress):
+        noise_units = sum(idx.size for _, _, idx, _ in self._noises)
+        if noise_units:  # the drawn noise of one call stays below NOISE_VALUES values
+            chunk_steps = max(1, min(chunk_steps, NOISE_VALUES // noise_units))
         while self.k < k_end:
             n = min(chunk_steps, k_end - self.k)
             self._run_steps(n)
@@ -313,6 +327,9 @@ class Simulation:
             if not cp.is_neuron:
                 key = (self.seed, 2, cp.index)  # Poisson blocks: see PoissonInput.events
                 ptrs[cp.name], cp.ev = cp.pop.events(self.k, n, self.dt, key)
+        for c, nc, idx, key in self._noises:
+            steps, delta = nc.window(self.k, n, self.dt, key, idx.size)
+            self._currents[c] = (steps, delta, idx, np.zeros(1, np.int64))
         for m in list(self._state_mons.values()) + list(self._weight_mons.values()):
             first = (self.k // m["every"] + 1) * m["every"]  # first stamp > k divisible
             rows = max(0, (self.k + n - first) // m["every"] + 1) if first <= self.k + n else 0

@@ -1,4 +1,4 @@
-"""Inputs: Poisson sources, explicit spike trains and step currents.
+"""Inputs: Poisson sources, explicit spike trains, step currents and noise currents.
 
 Sources are populations that emit spikes without integrating a state. For each run chunk
 they hand the compiled loop their events as a CSR list over steps: the units that fire in
@@ -16,7 +16,7 @@ from numba import njit
 
 from .errors import bad
 from .population import check_name, check_size
-from .units import to_steps
+from .units import is_multiple, to_steps
 
 
 def _csr_by_step(steps: np.ndarray, idx: np.ndarray, n_steps: int):
@@ -345,3 +345,89 @@ class CurrentStep:
         steps = to_steps(self.times, dt).astype(np.int64)
         delta = np.diff(amps, axis=0, prepend=np.zeros((1, idx.size)))
         return steps, np.ascontiguousarray(delta), idx
+
+
+class NoiseCurrent:
+    r"""A Gaussian noise current (pA), NEST's ``noise_generator``: each unit gets its own
+
+    .. math::  I_u(t) = \mu + \sigma \xi_{u,m}, \qquad m\,\Delta \le t - t_0 < (m + 1)\Delta,
+
+    with independent standard normal :math:`\xi_{u,m}`, redrawn every ``dt`` ms
+    (:math:`\Delta`, a whole number of steps; default: the simulation step) from ``start``
+    (:math:`t_0`) until ``stop`` (then 0). It enters the neurons as a current stimulus does
+    (added to ``I_ext`` in the step it changes; several currents on one unit add up), so on
+    ``iaf_psc_delta`` with :math:`\Delta = h` the membrane potential is the AR(1) process
+    :math:`V_{k+1} - E = (V_k - E) P_{33} + I_k P_{30}` with stationary variance
+    :math:`\sigma^2 P_{30}^2 / (1 - P_{33}^2)` (tests/models/test_noise_current.py).
+
+    The draws depend only on the network's seed, the stimulus's position among the noise
+    currents and the change number ``m``: blocks of changes (about 2**20 values each) come
+    from ``numpy.random.default_rng((seed, 5, stimulus, block))``, so results do not depend
+    on how a run is split into calls or on the number of threads. They are drawn per call of
+    the compiled loop, which then reads them as a step current's changes; calls are
+    shortened so that they stay below :data:`neurosim.simulation.NOISE_VALUES` values.
+    """
+
+    def __init__(self, target: str, mean: float = 0.0, std: float = 0.0,
+                 dt: float | None = None, start: float = 0.0, stop: float | None = None,
+                 indices=None):
+        self.target = target
+        owner = f"NoiseCurrent on '{target}'"
+        for name, v in (("mean", mean), ("std", std), ("start", start)):
+            if not (isinstance(v, (int, float, np.floating)) and np.isfinite(v)):
+                raise bad(owner, name, v, "must be a finite number")
+        if std < 0:
+            raise bad(owner, "std", std, "must be >= 0 (pA)")
+        if start < 0:
+            raise bad(owner, "start", start, "must be >= 0 (ms)")
+        if stop is not None and not (isinstance(stop, (int, float)) and stop > start):
+            raise bad(owner, "stop", stop, f"must be a number > start ({start} ms) or None")
+        if dt is not None and not (isinstance(dt, (int, float)) and np.isfinite(dt)
+                                   and dt > 0):
+            raise bad(owner, "dt", dt, "must be a finite number > 0 (ms) or None")
+        self.mean, self.std, self.dt, self.start, self.stop = (
+            float(mean), float(std), dt, float(start), stop)
+        self.indices = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
+
+    def check(self, size: int, dt: float) -> None:
+        owner = f"NoiseCurrent on '{self.target}'"
+        if self.indices is not None and self.indices.size and (
+                self.indices.min() < 0 or self.indices.max() >= size):
+            raise bad(owner, "indices", self.indices, f"must be in 0..{size - 1}")
+        if self.dt is not None and not is_multiple(self.dt, dt):
+            raise bad(owner, "dt", self.dt, f"must be a whole number of steps (dt = {dt} ms)")
+        for name in ("start", "stop"):
+            v = getattr(self, name)
+            if v is not None and not is_multiple(v, dt):
+                raise bad(owner, name, v, f"must be a whole number of steps (dt = {dt} ms)")
+
+    def units(self, size: int) -> np.ndarray:
+        return (np.arange(size) if self.indices is None else self.indices).astype(np.int32)
+
+    def window(self, k0: int, n_steps: int, dt: float, key: tuple, n_units: int):
+        """(change steps, amplitude changes (n_changes, n_units)) for steps k0 .. k0 +
+        n_steps - 1: the current stimulus's arrays for one call."""
+        every = 1 if self.dt is None else int(to_steps(self.dt, dt))
+        first = int(to_steps(self.start, dt))
+        last = np.iinfo(np.int64).max if self.stop is None else int(to_steps(self.stop, dt))
+        lo = max(0, -(-(k0 - first) // every))  # first change number at or after k0
+        steps = first + every * np.arange(lo, lo + n_steps // every + 2, dtype=np.int64)
+        steps = steps[(steps < k0 + n_steps) & (steps <= last)]
+        m = np.arange(lo, lo + steps.size)
+        amp = self._amplitudes(np.concatenate([[lo - 1], m]), key, n_units)
+        amp[1:][steps == last] = 0.0  # the change at ``stop`` switches the current off
+        return steps, np.ascontiguousarray(np.diff(amp, axis=0))
+
+    def _amplitudes(self, m: np.ndarray, key: tuple, n_units: int) -> np.ndarray:
+        """The current of changes ``m`` (0 for m < 0), one row each."""
+        size = max(1, (1 << 20) // n_units)  # changes per block of draws
+        out = np.zeros((m.size, n_units))
+        blocks = {}
+        for r, mm in enumerate(m.tolist()):
+            if mm < 0:
+                continue
+            b = mm // size
+            if b not in blocks:
+                blocks[b] = np.random.default_rng((*key, b)).standard_normal((size, n_units))
+            out[r] = self.mean + self.std * blocks[b][mm % size]
+        return out

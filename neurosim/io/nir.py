@@ -1243,6 +1243,9 @@ def write(network_or_sim, path=None, dt: float | None = None, *,
         dt = DEFAULT_DT if dt is None else float(dt)
         dt_ms = dt * 1000.0
     net.validate(dt_ms)
+    if net.noises:
+        raise bad(f"NoiseCurrent on '{net.noises[0].target}'", "std", net.noises[0].std,
+                  "cannot be exported: NIR has no noise source")
     # mirror Simulation: one SeedSequence, (build, init) generators, populations in order
     seed = sim.seed if sim is not None else (
         net.seed if net.seed is not None else int(np.random.SeedSequence().entropy % (1 << 63)))

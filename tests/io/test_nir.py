@@ -315,6 +315,15 @@ def test_refused_exports_name_object_parameter_value(model, values, param, value
     assert "NIR" in str(e.value)
 
 
+def test_refused_noise_current():
+    net = ns.Network(seed=1)
+    net.population("pop", "iaf_psc_delta", 2, t_ref=0.0)
+    net.noise_current("pop", std=5.0)
+    with pytest.raises(ConfigError, match=r"NoiseCurrent on 'pop': parameter 'std' = 5.0 "
+                                          r"cannot be exported: NIR has no noise source"):
+        nio.write(net)
+
+
 def test_refused_bias_without_input():
     net = ns.Network(seed=1)
     net.population("pop", "nir_lif", 2, I_bias=0.5)
