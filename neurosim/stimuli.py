@@ -416,10 +416,12 @@ class NoiseCurrent:
         last = np.iinfo(np.int64).max if self.stop is None else int(to_steps(self.stop, dt))
         lo = max(0, -(-(k0 - first) // every))  # first change number at or after k0
         steps = first + every * np.arange(lo, lo + n_steps // every + 2, dtype=np.int64)
-        steps = steps[(steps < k0 + n_steps) & (steps <= last)]
-        m = np.arange(lo, lo + steps.size)
-        amp = self._amplitudes(np.concatenate([[lo - 1], m]), key, n_units)
-        amp[1:][steps == last] = 0.0  # the change at ``stop`` switches the current off
+        steps = steps[(steps < k0 + n_steps) & (steps < last)]
+        # the change before the window (its current is where the window starts), then its own
+        amp = self._amplitudes(np.arange(lo - 1, lo + steps.size), key, n_units)
+        if k0 <= last < k0 + n_steps:  # ``stop`` switches the current off, on the grid or not
+            steps = np.append(steps, last)
+            amp = np.vstack([amp, np.zeros((1, n_units))])
         return steps, np.ascontiguousarray(np.diff(amp, axis=0))
 
     def _amplitudes(self, m: np.ndarray, key: tuple, n_units: int) -> np.ndarray:

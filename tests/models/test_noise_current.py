@@ -72,11 +72,15 @@ def test_two_threads_draw_what_one_draws(force_split):
     np.testing.assert_array_equal(a.state("n", "V_m")[1], b.state("n", "V_m")[1])
 
 
-def test_zero_std_is_a_step_current_and_start_stop_switch_it():
-    noisy = _net(n=3, mean=120.0, std=0.0, start=5.0, stop=30.0).compile(0.1).run(60.0)
+@pytest.mark.parametrize("dt_noise,stop", [(None, 30.0), (0.5, 30.0), (0.7, 30.0)])
+def test_zero_std_is_a_step_current_and_start_stop_switch_it(dt_noise, stop):
+    """std = 0: the step current (mean from start to stop), whether or not stop lies on the
+    redraw grid (0.7 ms from 5 ms: it does not)."""
+    noisy = _net(n=3, mean=120.0, std=0.0, start=5.0, stop=stop, dt=dt_noise)
+    noisy = noisy.compile(0.1).run(60.0, chunk=3.3)
     net = ns.Network(seed=1)
     net.population("n", "iaf_psc_delta", 3, V_th=1e6, t_ref=0.0, tau_m=TAU, C_m=C, E_L=E_L)
-    net.current("n", [5.0, 30.0], [120.0, 0.0])
+    net.current("n", [5.0, stop], [120.0, 0.0])
     net.state_monitor("n", "V_m")
     step = net.compile(0.1).run(60.0)
     t, v = noisy.state("n", "V_m")
