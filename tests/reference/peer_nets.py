@@ -242,6 +242,11 @@ def run_nest(net: DetNet, record_v: bool = False):
 
 
 # --------------------------------------------------------------------------------- Brian2
+def _b2_unit(u) -> str:
+    """The Brian2 unit name of a parameter's unit (mV -> volt, ms -> second, ...)."""
+    return {"mV": "volt", "ms": "second", "pF": "farad", "pA": "amp"}[str(u)]
+
+
 def run_brian2(net: DetNet, nest_refractory: bool = True,
                nest_delta_order: bool = True) -> np.ndarray:
     """The same network in Brian2 (numpy target), mapped onto NEST's conventions.
@@ -257,27 +262,42 @@ def run_brian2(net: DetNet, nest_refractory: bool = True,
     b2.prefs.codegen.target = "numpy"
     dt = DT * ms
     delta = net.model == "iaf_psc_delta"
-    p = net.params["e"]  # e and i share everything but I_e
-    ns_ = dict(E_L=p["E_L"] * mV, tau_m=p["tau_m"] * ms, C_m=p["C_m"] * pF,
-               V_th=p["V_th"] * mV, V_reset=p["V_reset"] * mV)
+    alpha = net.model == "iaf_psc_alpha"
+    units = dict(E_L=mV, tau_m=ms, C_m=pF, V_th=mV, V_reset=mV, I_e=pA, tau_syn_ex=ms,
+                 tau_syn_in=ms)
+    # every parameter a per-neuron constant of the group (the same in all neurons, or not)
+    values = {k: np.concatenate([np.broadcast_to(net.params[q][k], net.sizes[q])
+                                 for q in net.sizes]) for k in units if k in net.params["e"]}
+    t_ref = np.concatenate([np.broadcast_to(net.params[q]["t_ref"], net.sizes[q])
+                            for q in net.sizes])
     if delta:
         eqs = """
         dv/dt = (E_L - v) / tau_m + I_e / C_m : volt (unless refractory)
-        I_e : amp (constant)
         """
-    else:
-        ns_.update(tau_ex=p["tau_syn_ex"] * ms, tau_in=p["tau_syn_in"] * ms)
+    elif alpha:  # I' = y - I/tau, y' = -y/tau: a spike of weight w adds w e / tau to y
         eqs = """
         dv/dt = (E_L - v) / tau_m + (I_ex + I_in + I_e) / C_m : volt (unless refractory)
-        dI_ex/dt = -I_ex / tau_ex : amp
-        dI_in/dt = -I_in / tau_in : amp
-        I_e : amp (constant)
+        dI_ex/dt = y_ex - I_ex / tau_syn_ex : amp
+        dy_ex/dt = -y_ex / tau_syn_ex : amp / second
+        dI_in/dt = y_in - I_in / tau_syn_in : amp
+        dy_in/dt = -y_in / tau_syn_in : amp / second
         """
+    else:
+        eqs = """
+        dv/dt = (E_L - v) / tau_m + (I_ex + I_in + I_e) / C_m : volt (unless refractory)
+        dI_ex/dt = -I_ex / tau_syn_ex : amp
+        dI_in/dt = -I_in / tau_syn_in : amp
+        """
+    eqs += "".join(f"{k} : {_b2_unit(units[k])} (constant)\n"
+                   for k in values)
+    eqs += "t_ref : second (constant)\n"
     G = b2.NeuronGroup(net.n, eqs, threshold="v >= V_th", reset="v = V_reset",
-                       refractory=p["t_ref"] * ms + (dt if nest_refractory else 0 * ms),
-                       method="exact", dt=dt, namespace=ns_)
+                       refractory="t_ref + dt" if nest_refractory else "t_ref",
+                       method="exact", dt=dt, namespace={})
+    for k, x in values.items():
+        setattr(G, k, x * units[k])
+    G.t_ref = t_ref * ms
     G.v = np.concatenate([net.v0["e"], net.v0["i"]]) * mV
-    G.I_e = np.concatenate([np.full(net.sizes[q], net.params[q]["I_e"]) for q in net.sizes]) * pA
     inp = b2.SpikeGeneratorGroup(net.n_inp, net.inp_idx, (net.inp_stamps - 1) * dt, dt=dt)
     objs = [G, inp]
     for is_inp, pre, post, w, d, port in net.global_conns():
@@ -286,6 +306,10 @@ def run_brian2(net: DetNet, nest_refractory: bool = True,
             # v, synaptic ones included, conditional on not_refractory
             on_pre = "v_post += w * int(not_refractory_post)"
             model, unit, shift = "w : volt", mV, int(nest_delta_order)
+        elif alpha:
+            model, unit, shift = "w : amp", pA, 0
+            on_pre = ("y_ex_post += w * exp(1) / tau_syn_ex_post" if port == "exc"
+                      else "y_in_post += w * exp(1) / tau_syn_in_post")
         else:
             model, unit, shift = "w : amp", pA, 0
             on_pre = "I_ex_post += w" if port == "exc" else "I_in_post += w"

@@ -86,6 +86,18 @@ def test_alpha_spike_exact_vs_nest(per_neuron):
     np.testing.assert_allclose(v[: nest_v.shape[0]], nest_v, rtol=0, atol=1e-9)
 
 
+@pytest.mark.parametrize("model", MODELS + ["iaf_psc_alpha"])
+def test_spike_exact_vs_brian2_per_neuron_params_and_alpha(model):
+    """Brian2 with the same mapping (see test_spike_exact_vs_brian2), parameters as
+    per-neuron ``(constant)`` variables of the group, different in every neuron;
+    ``iaf_psc_alpha`` as I' = y - I/tau_syn, y' = -y/tau_syn, a spike adding w e/tau_syn to y
+    in the ``synapses`` slot."""
+    net = pn.deterministic_net(model, per_neuron=True)
+    spikes = pn.run_neurosim(net)
+    brian_spikes = pn.run_brian2(net)
+    assert np.array_equal(spikes, brian_spikes), _first_difference(spikes, brian_spikes)
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_spike_exact_vs_nest_per_neuron_params(model):
     """The same with C_m, tau_m, t_ref, V_th, I_e (and tau_syn_ex) different in every neuron:
