@@ -25,6 +25,10 @@ Mapping onto Brian2 (see ``run_brian2``), for NEST's discrete-time semantics:
   refractory; so does Brian2, whose ``(unless refractory)`` flag makes every write to v,
   synaptic ones included, conditional on ``not_refractory`` (the synapse's explicit
   ``* int(not_refractory_post)`` only spells that out).
+* ``iaf_psc_alpha``: I' = y - I/tau_syn, y' = -y/tau_syn; a spike adds ``w e / tau_syn`` to
+  y in the ``synapses`` slot (NEST adds it to dI after the step), NEST's delay.
+* Every parameter is a per-neuron ``(constant)`` variable of the group (equal in all neurons
+  or not), ``refractory = "t_ref + dt"`` per neuron.
 * Exact integration (``method="exact"``); threshold ``v >= V_th``.
 
 The CUBA helpers (``run_neurosim_cuba``, ``run_brian2_cuba``) return a :class:`CubaRun`
