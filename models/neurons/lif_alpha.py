@@ -32,7 +32,8 @@ refractory counter counts down (V held). Then each port: I <- I P11 + dI h P11, 
 round(t_ref / h) steps. Input arriving in step k moves I from step k + 1 and V from step
 k + 2. Weights are in pA (the peak of the current): positive on port ``exc``, negative on port
 ``inh``. Inputs go through the ring buffer (the weight is scaled on the way into ``dI``, so
-this model declares no ``jumps``).
+this model declares no ``jumps``). Trainable: ``step_psc_alpha`` is the same step as array
+operations (torch bridge; bit for bit the kernel's numbers in float64 with numpy).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from neurosim.registry import register
 from neurosim.spec import NeuronSpec, Param, StateVar
 from neurosim.units import to_steps
 
-from .lif import _COMMON, propagator_32
+from .lif import _COMMON, add_inputs, drive, fire_reset, known, propagator_32, refractory
 
 
 def alpha_g(x: float) -> float:
@@ -130,6 +131,42 @@ def update_psc_alpha(lo, hi, state, coef, inp, i_ext, spiked):
         spiked[i] = fire
 
 
+def step_psc_alpha(xp, state, coef, inp, i_ext, spike_fn, detach=None):
+    r"""One ``iaf_psc_alpha`` step as array operations (see :mod:`neurosim.spec`): the kernel's
+    operations in its order.
+
+    .. math::
+
+        V' = \max\big(E_L + (V - E_L) P_{22} + dI_{ex} P_{31,ex} + I_{ex} P_{32,ex}
+        + dI_{in} P_{31,in} + I_{in} P_{32,in} + (I_e + I_{ext}) P_{20},\ V_{min}\big)
+        \quad \text{(mV; only where not refractory)}
+
+        I' = I P_{11} + dI\, P_{21}, \qquad dI' = dI\, P_{11} + w\, e / \tau_s
+
+    then fire ``s = H(V' - V_th)``, reset ``V <- s V_reset + (1 - s) V'`` and ``r <- n_ref``
+    where ``s = 1``.
+    """
+    (E_L, P22, P31ex, P32ex, P31in, P32in, P20, P11ex, P11in, P21ex, P21in, W_ex, W_in, I_e,
+     V_th, V_reset, n_ref, V_min) = coef
+    V, dIex, Iex, dIin, Iin, ref = state
+    v_free = (E_L + (V - E_L) * P22 + dIex * P31ex + Iex * P32ex + dIin * P31in
+              + Iin * P32in)
+    c = drive(I_e, i_ext, P20)
+    if c is not None:
+        v_free = v_free + c
+    if not known(V_min, -math.inf):
+        v_free = xp.where(v_free > V_min, v_free, V_min)
+    v, r = refractory(xp, ref, v_free, V, n_ref)
+    Iex2 = Iex * P11ex + dIex * P21ex
+    Iin2 = Iin * P11in + dIin * P21in
+    w_ex, w_in = (None if w is None or known(w, 0.0) else w * s_
+                  for w, s_ in ((inp[0], W_ex), (inp[1], W_in)))
+    dIex2 = add_inputs(dIex * P11ex, (w_ex,))
+    dIin2 = add_inputs(dIin * P11in, (w_in,))
+    V, r, s, _ = fire_reset(xp, v, V_th, V_reset, r, n_ref, spike_fn, detach)
+    return (V, dIex2, Iex2, dIin2, Iin2, r), s
+
+
 iaf_psc_alpha = register(NeuronSpec(
     name="iaf_psc_alpha",
     params=_COMMON + (
@@ -151,4 +188,6 @@ iaf_psc_alpha = register(NeuronSpec(
     derive=_derive,
     update=update_psc_alpha,
     doc=__doc__,
+    trainable=True,
+    array_step=step_psc_alpha,
 ))

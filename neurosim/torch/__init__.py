@@ -9,8 +9,9 @@ Public API
 ``NeuronLayer(model, size, dt, params=None, surrogate="fast_sigmoid", dtype=torch.float32,
 *, scale=None, learn=(), detach_reset=False)``
     One population of a trainable model (``iaf_psc_exp``, ``iaf_psc_delta``,
-    ``alif_psc_exp``); ``initial_state(batch) -> state``, ``forward(inp, state=None,
-    i_ext=None) -> (spikes, state)`` for one step, batch-first ``(batch, size)`` per port;
+    ``iaf_psc_alpha``, ``alif_psc_exp``); ``initial_state(batch) -> state``,
+    ``forward(inp, state=None, i_ext=None) -> (spikes, state)`` for one step, batch-first
+    ``(batch, size)`` per port;
     ``model_params()`` (the engine parameters, learned values included).
 ``SpikingMLP(sizes, model="iaf_psc_exp", dt=1.0, params=None, surrogate="fast_sigmoid",
 dtype=torch.float32, *, scale=None, learn=(), detach_reset=False, port=None,

@@ -74,7 +74,7 @@ class NeuronLayer(nn.Module):
     ----------
     model
         A registered model name with ``trainable=True`` (``"iaf_psc_exp"``,
-        ``"iaf_psc_delta"``, ``"alif_psc_exp"``) or its spec.
+        ``"iaf_psc_delta"``, ``"iaf_psc_alpha"``, ``"alif_psc_exp"``) or its spec.
     size
         Number of units.
     dt
