@@ -19,6 +19,14 @@ from .population import check_name, check_size
 from .units import is_multiple, to_steps
 
 
+def _units(owner: str, indices: np.ndarray | None, size: int) -> np.ndarray:
+    """The units a current stimulus drives (``indices``, default all of ``size``), int32;
+    indices outside the population are refused."""
+    if indices is not None and indices.size and (indices.min() < 0 or indices.max() >= size):
+        raise bad(owner, "indices", indices, f"must be in 0..{size - 1}")
+    return (np.arange(size) if indices is None else indices).astype(np.int32)
+
+
 def _csr_by_step(steps: np.ndarray, idx: np.ndarray, n_steps: int):
     """Events sorted by step -> (ptr of length n_steps + 1, idx)."""
     ptr = np.zeros(n_steps + 1, np.int64)
@@ -332,10 +340,7 @@ class CurrentStep:
     def compile(self, size: int, dt: float):
         """(change steps, amplitude changes (n_times, n_units), unit indices) for the loop."""
         owner = f"CurrentStep on '{self.target}'"
-        if self.indices is not None and self.indices.size and (
-                self.indices.min() < 0 or self.indices.max() >= size):
-            raise bad(owner, "indices", self.indices, f"must be in 0..{size - 1}")
-        idx = (np.arange(size) if self.indices is None else self.indices).astype(np.int32)
+        idx = _units(owner, self.indices, size)
         amps = self.amplitudes
         if amps.ndim == 1:
             amps = np.repeat(amps[:, None], idx.size, axis=1)
@@ -395,9 +400,7 @@ class NoiseCurrent:
 
     def check(self, size: int, dt: float) -> None:
         owner = f"NoiseCurrent on '{self.target}'"
-        if self.indices is not None and self.indices.size and (
-                self.indices.min() < 0 or self.indices.max() >= size):
-            raise bad(owner, "indices", self.indices, f"must be in 0..{size - 1}")
+        self.units(size)
         if self.dt is not None and not is_multiple(self.dt, dt):
             raise bad(owner, "dt", self.dt, f"must be a whole number of steps (dt = {dt} ms)")
         for name in ("start", "stop"):
@@ -406,7 +409,8 @@ class NoiseCurrent:
                 raise bad(owner, name, v, f"must be a whole number of steps (dt = {dt} ms)")
 
     def units(self, size: int) -> np.ndarray:
-        return (np.arange(size) if self.indices is None else self.indices).astype(np.int32)
+        """The units driven (int32; indices outside the population are refused)."""
+        return _units(f"NoiseCurrent on '{self.target}'", self.indices, size)
 
     def window(self, k0: int, n_steps: int, dt: float, key: tuple, n_units: int):
         """(change steps, amplitude changes (n_changes, n_units)) for steps k0 .. k0 +

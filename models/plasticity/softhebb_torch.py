@@ -280,7 +280,11 @@ class HebbianBlock(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if isinstance(self.layer, SoftHebbLinear):
             x = x.flatten(1)
-        return self.pool(self.act(self.layer(self.norm(x))))
+        return self._after_norm(self.norm(x))
+
+    def _after_norm(self, xn: torch.Tensor) -> torch.Tensor:
+        """Layer, activation and pooling of the normalised input."""
+        return self.pool(self.act(self.layer(xn)))
 
     @torch.no_grad()
     def learn(self, x: torch.Tensor, plastic: bool = True,
@@ -297,7 +301,7 @@ class HebbianBlock(nn.Module):
         self.norm.train()
         xn = self.norm(x)
         self.norm.train(was)
-        out = self.pool(self.act(self.layer(xn))) if output else None
+        out = self._after_norm(xn) if output else None
         if plastic:
             self.layer.hebbian_update(xn)
         return out

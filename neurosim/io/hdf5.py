@@ -181,7 +181,7 @@ class Recorder:
             command=" ".join(map(str, sys.argv if command is None else command)),
             network=json.dumps(sim.network.describe()))
         for name, cp in sim._pops.items():
-            for k, v in getattr(cp, "values", {}).items():
+            for k, v in (cp.values.items() if cp.is_neuron else ()):
                 if isinstance(v, np.ndarray):
                     d = f.create_dataset(f"parameters/{name}/{k}", data=v, compression="gzip")
                     d.attrs["unit"] = cp.pop.spec.param(k).unit
