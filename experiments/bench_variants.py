@@ -4,6 +4,8 @@
     python experiments/bench_variants.py --compare ring --delay 1.0 --json out.json
     python experiments/bench_variants.py --compare balance      # 2 threads: fixed shares or not
     python experiments/bench_variants.py --compare per_unit     # parameters per neuron or not
+    python experiments/bench_variants.py --compare per_unit --per-unit V_th
+    python experiments/bench_variants.py --compare noise --n 4000   # a noise current or not
     python experiments/bench_variants.py --n 32000 --rounds 20
 
 Each comparison is a baseline and a candidate. ``--compare threads``: one thread (baseline)
@@ -14,10 +16,13 @@ to round-off (tests/engine/test_jumps.py). ``--compare balance``: two threads wi
 shares of units fixed at one half each (baseline) against two threads whose shares move
 toward the faster thread after each call (the default, :mod:`neurosim.balance`); the
 results are the same bit for bit. ``--compare per_unit``: the network as built (every
-parameter one number) against the same network with ``tau_m``, ``V_th`` and ``I_e`` given
-per neuron (:mod:`neurosim.kernels.coefs`: six of the eleven coefficients of
-``iaf_psc_exp`` become per-neuron rows), each value moved by at most 1e-12 of its own size
-so that the rows differ while the dynamics stay the same (the spike counts are printed).
+parameter one number) against the same network with the parameters ``--per-unit`` (default
+``tau_m,V_th,I_e``) given per neuron (:mod:`neurosim.kernels.coefs`: for the default, six of
+the eleven coefficients of ``iaf_psc_exp`` become per-neuron rows), each value moved by at
+most 1e-12 of its own size so that the rows differ while the dynamics stay the same (the
+spike counts are printed). ``--compare noise``: the network as built against the same
+network with a noise current (mean 0, std ``--noise-std`` pA, redrawn every step) on every
+neuron: the cost of drawing it (:class:`neurosim.stimuli.NoiseCurrent`).
 
 ``bench_cuba.py`` runs every case in its own process, one after the other; on a machine whose
 second core is shared with other work (this project's VM), runs minutes apart see different
@@ -56,19 +61,30 @@ def without_jumps(net):
     return net
 
 
-def per_unit(net, seed: int):
-    """``net`` with tau_m, V_th and I_e given per neuron, each within 1e-12 relative (or
-    1e-12 pA) of the shared value: per-unit coefficient rows, the same dynamics."""
+def per_unit(net, seed: int, names=("tau_m", "V_th", "I_e")):
+    """``net`` with the parameters ``names`` given per neuron, each within 1e-12 relative (or
+    1e-12 in its unit) of the shared value: per-unit coefficient rows, the same dynamics."""
     rng = np.random.default_rng(seed)
     for pop in net.pops.values():
         if isinstance(pop, Population):
-            for k in ("tau_m", "V_th", "I_e"):
+            for k in names:
                 x = pop.params[k]
                 pop.params[k] = x + (abs(x) or 1.0) * 1e-12 * rng.uniform(-1.0, 1.0, pop.size)
     return net
 
 
-def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulation]:
+def noisy(net, std: float):
+    """``net`` with a noise current (mean 0, ``std`` pA, redrawn every step) on every
+    neuron population."""
+    for name, pop in list(net.pops.items()):
+        if isinstance(pop, Population):
+            net.noise_current(name, mean=0.0, std=std)
+    return net
+
+
+def variants(compare: str, n: int, delay: float, seed: int,
+             per_unit_names=("tau_m", "V_th", "I_e"),
+             noise_std: float = 1.0) -> dict[str, Simulation]:
     """{baseline name: simulation, candidate name: simulation}."""
     def build():
         return cuba.build(n, seed=seed, delay=delay)
@@ -77,7 +93,10 @@ def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulat
         return {"1 thread": Simulation(build(), 0.1, 1), "2 threads": Simulation(build(), 0.1, 2)}
     if compare == "per_unit":
         return {"shared": Simulation(build(), 0.1, 1),
-                "per unit": Simulation(per_unit(build(), seed), 0.1, 1)}
+                "per unit": Simulation(per_unit(build(), seed, per_unit_names), 0.1, 1)}
+    if compare == "noise":
+        return {"no noise": Simulation(build(), 0.1, 1),
+                "noise": Simulation(noisy(build(), noise_std), 0.1, 1)}
     if compare == "balance":
         fixed = Simulation(build(), 0.1, 2)
         fixed.balance = False
@@ -87,8 +106,8 @@ def variants(compare: str, n: int, delay: float, seed: int) -> dict[str, Simulat
 
 
 def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
-            seed: int) -> dict:
-    sims = variants(compare, n, delay, seed)
+            seed: int, per_unit_names=("tau_m", "V_th", "I_e"), noise_std: float = 1.0) -> dict:
+    sims = variants(compare, n, delay, seed, per_unit_names, noise_std)
     for sim in sims.values():
         sim.run(20.0)  # load the loop, leave the start transient
     per_bio_s = {name: [] for name in sims}
@@ -100,7 +119,8 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
     base, cand = per_bio_s.values()
     ratio = [x / y for x, y in zip(base, cand, strict=True)]
     return dict(compare=compare, N=n, delay_ms=delay, rounds=rounds, piece_ms=piece_ms,
-                seed=seed, variants=list(sims),
+                seed=seed, variants=list(sims), per_unit=list(per_unit_names),
+                noise_std_pA=noise_std,
                 parallel={name: sim.structure.parallel for name, sim in sims.items()},
                 jumps={name: len(sim.structure.jumps) for name, sim in sims.items()},
                 thread_shares={name: sim.thread_shares.tolist() for name, sim in sims.items()},
@@ -118,8 +138,12 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--compare", choices=("threads", "ring", "balance", "per_unit"),
+    ap.add_argument("--compare", choices=("threads", "ring", "balance", "per_unit", "noise"),
                     default="threads")
+    ap.add_argument("--per-unit", default="tau_m,V_th,I_e",
+                    help="parameters given per neuron in --compare per_unit (comma-separated)")
+    ap.add_argument("--noise-std", type=float, default=1.0,
+                    help="std (pA) of the noise current of --compare noise")
     ap.add_argument("--n", type=int, default=64000, help="number of neurons")
     ap.add_argument("--delay", type=float, default=0.1, help="synaptic delay (ms)")
     ap.add_argument("--rounds", type=int, default=10)
@@ -135,7 +159,8 @@ def main(argv=None) -> dict:
         import neurosim.simulation
 
         neurosim.simulation.MIN_UNITS_PER_THREAD = args.min_per_thread
-    r = measure(args.compare, args.n, args.rounds, args.piece_ms, args.delay, args.seed)
+    r = measure(args.compare, args.n, args.rounds, args.piece_ms, args.delay, args.seed,
+                tuple(args.per_unit.split(",")), args.noise_std)
     base, cand = r["variants"]
     print(f"CUBA N = {r['N']}, delay {r['delay_ms']:g} ms, {r['rounds']} rounds of "
           f"{r['piece_ms']:g} ms per variant")

@@ -39,10 +39,10 @@ class Population:
         array of length ``size`` (one value per unit) or a distribution such as
         ``Uniform(-60, -50)`` (drawn with the network's seed when it is compiled). The
         kernel then reads a row over the units for each coefficient that differs between
-        them (another compiled variant; see :mod:`neurosim.kernels.coefs`): ``V_th`` per
-        unit costs 1.0-1.2x the time per unit of the population-wide kernel, ``tau_m``,
-        ``V_th`` and ``I_e`` (six rows of ``iaf_psc_exp``) about 2x, 1.75x for the whole
-        CUBA loop at N = 64,000 (``bench_variants.py --compare per_unit``).
+        them (another compiled variant; see :mod:`neurosim.kernels.coefs`). The CUBA loop at
+        N = 64,000 takes 1.14x as long with ``V_th`` per neuron, 1.75x with ``tau_m``,
+        ``V_th`` and ``I_e`` (six rows of ``iaf_psc_exp``; ``bench_variants.py --compare
+        per_unit``).
     """
 
     kind = "neurons"

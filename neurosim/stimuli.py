@@ -371,10 +371,10 @@ class NoiseCurrent:
     on how a run is split into calls or on the number of threads. They are drawn per call of
     the compiled loop, which then reads them as a step current's changes; calls are
     shortened so that they stay below :data:`neurosim.simulation.NOISE_VALUES` values.
-    Cost: about 15 ns per value drawn (9 of them numpy's normal generator), i.e. with a
-    redraw every step, 15 ns x units per step (0.6 s per biological second for 4,000 units
-    at dt = 0.1 ms: far more than the CUBA loop itself); redraw less often (``dt``) where
-    the model allows.
+    Cost: a noise current redrawn every step on all 4,000 neurons of CUBA makes its loop 30x
+    slower (0.750 vs 0.025 s per biological second, ~18 ns per value drawn, half of it
+    numpy's normal generator; ``experiments/bench_variants.py --compare noise``); redraw
+    less often (``dt``) where the model allows.
     """
 
     def __init__(self, target: str, mean: float = 0.0, std: float = 0.0,

@@ -17,7 +17,8 @@ def bench(experiment):
 
 @pytest.mark.parametrize("compare,names", [("threads", ["1 thread", "2 threads"]),
                                            ("ring", ["ring", "jumps"]),
-                                           ("per_unit", ["shared", "per unit"])])
+                                           ("per_unit", ["shared", "per unit"]),
+                                           ("noise", ["no noise", "noise"])])
 def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_path,
                                                   force_split):
     out = tmp_path / "t.json"
@@ -42,6 +43,10 @@ def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_pat
         extra = 6 * 8 * 400  # bytes of six float64 rows over the 400 neurons
         assert (r["memory_bytes"]["per unit"]["neurons"]
                 == r["memory_bytes"]["shared"]["neurons"] + extra - 6 * 8 * 2)
+    elif compare == "noise":  # the same structures; the noise moves some spikes
+        assert r["noise_std_pA"] == 1.0 and r["memory_bytes"]["noise"] == \
+            r["memory_bytes"]["no noise"]
+        assert r["spikes"]["noise"] > 0 and r["spikes"]["no noise"] > 0
     else:  # CUBA's four projections jump (3 steps) in the candidate only, which has no ring
         assert r["jumps"] == {"ring": 0, "jumps": 4}
         assert r["memory_bytes"]["jumps"]["ring"] == 0 < r["memory_bytes"]["ring"]["ring"]
