@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from .kernels import coefs, engine, plasticity, prefetch
+from .kernels import coefs, engine, plasticity, prefetch, team
 
 
 def cache_dir() -> Path:
@@ -63,7 +63,7 @@ class Structure:
     state_mons: list[tuple[int, int]] = field(default_factory=list)
 
     def key(self) -> str:
-        sources = {inspect.getsourcefile(m) for m in (engine, plasticity, prefetch, coefs)}
+        sources = {inspect.getsourcefile(m) for m in (engine, plasticity, prefetch, coefs, team)}
         for kind, mod, _ in self.pops:
             if kind == "neurons":
                 sources.add(inspect.getsourcefile(sys.modules[mod]))
@@ -103,7 +103,7 @@ def arg_names(st: Structure) -> list[str]:
     for r in range(len(st.weight_mons)):
         args += [f"u{r}_{x}" for x in ("idx", "cols", "bounds", "buf", "fill", "every")]
     if st.parallel:
-        args.append("busy")
+        args += ["busy", "team"]
     return args
 
 
@@ -331,6 +331,7 @@ def source(st: Structure, key: str) -> str:
         "from neurosim.kernels.clock import cycles  # noqa: F401",
         "from neurosim.kernels.plasticity import jump_traces, trace_at, trace_jump  # noqa: F401",
         "from neurosim.kernels.prefetch import prefetch  # noqa: F401",
+        "from neurosim.kernels.team import atomic_load, atomic_store, barrier, join  # noqa: F401",
         "PREFETCH = 16  # synapses ahead on the postsynaptic walk",
     ]
     lines += [f"from {mod} import {fn} as update_p{p}"
@@ -361,34 +362,22 @@ def source(st: Structure, key: str) -> str:
         out += _samples(st, f"{last} + 1")[1]
         return out
 
-    lines += [
-        "",
-        "",
-        f"@njit(cache=True, nogil=True, parallel={st.parallel})",
-        "def run_chunk(k0, n_steps, n_threads, " + ", ".join(arg_names(st)) + "):",
-        "    k = k0",
-        "    for s in range(n_steps):",
-        "        k = k0 + s",
-        f"        b = k % {st.depth}",
-    ]
-    body = []
+    args = ", ".join(arg_names(st))
+    checks = []  # per step: (line, what to do when a spike monitor could overflow)
     for m, p in enumerate(st.spike_mons):
         size = (f"p{p}_spiked.size" if st.pops[p][0] == "neurons"
                 else f"(p{p}_ptr[s + 1] - p{p}_ptr[s])")
-        body.append(f"if m{m}_fill[0] + {size} > m{m}_t.size:  # monitor buffer full: stop here")
-        done = finish("k - 1", "s")
-        body += ["    if s > 0:"] + ["        " + x for x in done] if done else []
-        body += ["    return s"]
-    body.append("# 1. current stimuli change")
-    body += [f"apply_currents(k, c{c}_steps, c{c}_delta, c{c}_idx, c{c}_pos, p{p}_iext)"
-             for c, p in enumerate(st.currents)]
-    body.append("# sources publish their step-k events")
+        checks.append(f"if m{m}_fill[0] + {size} > m{m}_t.size:  # monitor buffer full: stop here")
+    before = ["# 1. current stimuli change"]
+    before += [f"apply_currents(k, c{c}_steps, c{c}_delta, c{c}_idx, c{c}_pos, p{p}_iext)"
+               for c, p in enumerate(st.currents)]
+    before.append("# sources publish their step-k events")
     for p, (kind, _, _) in enumerate(st.pops):
         if kind == "source":
-            body += [f"p{p}_lo[b, 0] = p{p}_ptr[s]",
-                     f"p{p}_cnt[b, 0] = p{p}_ptr[s + 1] - p{p}_ptr[s]"]
-            body += _prefetches(st, p, f"p{p}_spk, p{p}_lo[b, 0], p{p}_cnt[b, 0]")
-    body += [f"inp{p} = p{p}_ring[k % p{p}_ring.shape[0]]" for p in neurons
+            before += [f"p{p}_lo[b, 0] = p{p}_ptr[s]",
+                       f"p{p}_cnt[b, 0] = p{p}_ptr[s + 1] - p{p}_ptr[s]"]
+            before += _prefetches(st, p, f"p{p}_spk, p{p}_lo[b, 0], p{p}_cnt[b, 0]")
+    rings = [f"inp{p} = p{p}_ring[k % p{p}_ring.shape[0]]" for p in neurons
              if p not in st.ringless]
     region = []
     post = _post_hooks(st, "k - 2") + _samples(st, "k - 1")[0]
@@ -419,27 +408,92 @@ def source(st: Structure, key: str) -> str:
         region += jumps
     if st.parallel:  # each thread's ticks for its share (Simulation rebalances the shares)
         region = ["tick = cycles()"] + region + ["busy[t] += cycles() - tick"]
-    body += _region(loop, [region])
     after = _samples(st, "k - 1")[1]
-    if after:
-        body.append("if s >= 2:")
-        body += ["    " + x for x in after]
+    after = ["if s >= 2:"] + ["    " + x for x in after] if after else []
     traces = _serial_traces(st, "k - 1")
     if traces:
-        body.append("# 3c. presynaptic traces of step k - 1's spikes jump")
-        body.append("if s > 0:")
-        body += ["    " + x for x in traces]
-    body.append("# 4. monitors record the state after the step (time stamp k + 1)")
+        after.append("# 3c. presynaptic traces of step k - 1's spikes jump")
+        after.append("if s > 0:")
+        after += ["    " + x for x in traces]
+    after.append("# 4. monitors record the state after the step (time stamp k + 1)")
     for m, p in enumerate(st.spike_mons):
-        body.append(f"record_spikes({_segments(st, p, 'b')}, k + 1, m{m}_t, m{m}_i, m{m}_fill)")
+        after.append(f"record_spikes({_segments(st, p, 'b')}, k + 1, m{m}_t, m{m}_i, m{m}_fill)")
     for r, (p, row) in enumerate(st.state_mons):
-        body += [f"if (k + 1) % r{r}_every == 0:",
-                 f"    record_state(p{p}_state[{row}], r{r}_idx, r{r}_buf, r{r}_fill)"]
+        after += [f"if (k + 1) % r{r}_every == 0:",
+                  f"    record_state(p{p}_state[{row}], r{r}_idx, r{r}_buf, r{r}_fill)"]
+
+    # one region per step (serial structures: a loop over the one thread)
+    name = "by_steps" if st.parallel else "run_chunk"
+    lines += [
+        "",
+        "",
+        f"@njit(cache=True, nogil=True, parallel={st.parallel})",
+        f"def {name}(k0, n_steps, n_threads, {args}):",
+        "    k = k0",
+        "    for s in range(n_steps):",
+        "        k = k0 + s",
+        f"        b = k % {st.depth}",
+    ]
+    body = []
+    for check in checks:
+        body.append(check)
+        done = finish("k - 1", "s")
+        body += ["    if s > 0:"] + ["        " + x for x in done] if done else []
+        body += ["    return s"]
+    body += before + rings + _region(loop, [region]) + after
     lines += ["        " + x for x in body]
     done = finish("k - 1", "n_steps")
     if done:
         lines += ["    k = k0 + n_steps", "    if n_steps > 0:"] + ["        " + x for x in done]
     lines += ["    return n_steps", ""]
+    if not st.parallel:
+        return "\n".join(lines)
+
+    # threaded: one region per call, the threads meeting at barriers (kernels/team.py)
+    def on_thread_0(part: list[str]) -> list[str]:
+        code = any(not x.lstrip().startswith("#") for x in part)
+        return ["if t == 0:"] + ["    " + x for x in part] if code else []
+
+    step = ["k = k0 + s", f"b = k % {st.depth}"]
+    step += on_thread_0([x for c in checks for x in (c, f"    atomic_store(team, {team.STOP}, s)")]
+                        + before)
+    step += [
+        "generation = barrier(team, n_threads, generation)",
+        f"if atomic_load(team, {team.STOP}) == s:",
+        "    break",
+    ]
+    step += rings + region + ["generation = barrier(team, n_threads, generation)"]
+    step += on_thread_0(after)
+    lines += [
+        "",
+        "",
+        "@njit(cache=True, nogil=True, parallel=True)",
+        f"def run_chunk(k0, n_steps, n_threads, {args}):",
+        f"    if team[{team.MODE}] == 1:",
+        f"        team[{team.STATE}] = {team.UNDECIDED}",
+        f"        team[{team.ARRIVED}] = 0",
+        f"        team[{team.COUNT}] = 0",
+        f"        team[{team.GENERATION}] = 0",
+        f"        team[{team.STOP}] = n_steps",
+        "        for t in prange(n_threads):",
+        "            if join(team, n_threads):",
+        "                generation = 0",
+        "                for s in range(n_steps):",
+    ]
+    lines += ["                    " + x for x in step]
+    done = finish("k_end - 1", "n_done")
+    lines += [
+        f"        if team[{team.STATE}] == {team.GO}:",
+        f"            n_done = team[{team.STOP}]",
+        "            k_end = k0 + n_done",
+    ]
+    if done:
+        lines += ["            if n_done > 0:"] + ["                " + x for x in done]
+    lines += [
+        "            return n_done",
+        f"    return by_steps(k0, n_steps, n_threads, {args})",
+        "",
+    ]
     return "\n".join(lines)
 
 

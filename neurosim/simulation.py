@@ -38,7 +38,7 @@ from . import codegen
 from .balance import Balancer
 from .errors import bad
 from .io import load
-from .kernels import coefs
+from .kernels import coefs, team
 from .kernels.engine import move_cuts, row_bounds
 from .population import Population
 from .units import is_multiple, to_steps
@@ -214,9 +214,17 @@ class Simulation:
         self._balancer = Balancer([cp.chunks for cp in self._pops.values() if cp.is_neuron],
                                   threads)
         self._busy = np.zeros(threads, np.int64)  # ticks per thread in the last call
+        #: the threads' handshake and barrier (neurosim.kernels.team); MODE 1: one parallel
+        #: region per call, unless a handshake failed (then one per step, as under MODE 0)
+        self._team = np.zeros(team.SIZE, np.int64)
+        self._team[team.MODE] = 1
+        self._handshakes_failed = 0
         #: move units between threads after each call toward the faster one (see
         #: neurosim.balance); results are the same either way
         self.balance = True
+        #: threads stay in one parallel region per call of the compiled loop and meet at a
+        #: barrier each step (``False``: a region per step; results are the same either way)
+        self.persistent = True
         self.structure = st
         self._recorder = None
         self.build_time = time.perf_counter() - t0
@@ -261,10 +269,13 @@ class Simulation:
         each move took), ``spread`` (per call of the compiled loop: the fastest thread's
         speed over the slowest's, from their tick counts; empty without threads or where
         the counter is not readable, see :mod:`neurosim.kernels.clock`) and ``shares``
-        (:attr:`thread_shares`)."""
+        (:attr:`thread_shares`), ``persistent`` (one parallel region per call, see
+        :mod:`neurosim.kernels.team`) and ``handshakes_failed`` (calls whose threads did not
+        all start, after which the simulation went back to a region per step)."""
         b = self._balancer
         return dict(moves=b.moves, move_s=list(b.move_s), spread=list(b.spread),
-                    shares=b.shares().tolist())
+                    shares=b.shares().tolist(), persistent=self.persistent,
+                    handshakes_failed=self._handshakes_failed)
 
     def run(self, duration: float, chunk: float = 100.0, progress=None) -> Simulation:
         """Advance the network by ``duration`` ms (a whole number of steps).
@@ -287,6 +298,8 @@ class Simulation:
             return self
         old_threads = get_num_threads()
         set_num_threads(min(self.threads, old_threads))
+        # one region per call needs a thread per range: fewer threads run it per step
+        self._team[team.MODE] = int(old_threads >= self.threads and self.persistent)
         try:
             self._run_all(k_end, chunk_steps, progress)
         finally:
@@ -341,6 +354,10 @@ class Simulation:
             args = self._args(ptrs, done)
             r = self._run_chunk(self.k, n - done, self.threads, *args)
             if self.structure.parallel:
+                if self._team[team.MODE] and self._team[team.STATE] == team.FAILED:
+                    # the threads did not all run at once (e.g. a TBB layer): per step from now
+                    self._handshakes_failed += 1
+                    self.persistent = False
                 new = self._balancer.update(self._busy, move=self.balance)
                 if new is not None:
                     t0 = time.perf_counter()
@@ -387,7 +404,7 @@ class Simulation:
         for m in self._weight_mons.values():
             a += [m["idx"], m["cols"], m["bounds"], m["buf"], m["fill"], m["every"]]
         if self.structure.parallel:
-            a.append(self._busy)
+            a += [self._busy, self._team]
         return a
 
     def _set_cuts(self, chunks: list[np.ndarray]) -> None:
