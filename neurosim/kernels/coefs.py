@@ -64,7 +64,10 @@ def each(c, i):
     return c[i] if np.ndim(c) else c
 
 
-@overload(row, inline="always", prefer_literal=True)
+# inlined at Numba's level: the loops then vectorise as with ``coef[j]``. No prefer_literal:
+# the array form types once for every j; only the tuple form is retried with j as a literal
+# (preferring literals compiled each call site apart: 0.3 s more per kernel on a cold cache)
+@overload(row, inline="always")
 def _row(coef, j, lo, hi):
     if isinstance(coef, types.Array):
         return lambda coef, j, lo, hi: coef[j]
