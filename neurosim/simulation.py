@@ -79,7 +79,9 @@ class Simulation:
 
     With threads, each thread integrates one range of every large population; after each
     call of the compiled loop the ranges move toward the faster thread (``balance``, true
-    by default; ``thread_shares`` tells the current split). The results do not depend on it.
+    by default; ``thread_shares`` tells the current split). The threads stay in one parallel
+    region per call and meet at a barrier each step (``persistent``, true by default, see
+    :mod:`neurosim.kernels.team`). The results depend on neither.
     """
 
     def __init__(self, net, dt: float, threads: int):
