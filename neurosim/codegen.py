@@ -331,7 +331,8 @@ def source(st: Structure, key: str) -> str:
         "from neurosim.kernels.clock import cycles  # noqa: F401",
         "from neurosim.kernels.plasticity import jump_traces, trace_at, trace_jump  # noqa: F401",
         "from neurosim.kernels.prefetch import prefetch  # noqa: F401",
-        "from neurosim.kernels.team import atomic_load, atomic_store, barrier, join  # noqa: F401",
+        "from neurosim.kernels.team import (atomic_load, atomic_store, barrier, fail,  # noqa",
+        "                                   join)",
         "PREFETCH = 16  # synapses ahead on the postsynaptic walk",
     ]
     lines += [f"from {mod} import {fn} as update_p{p}"
@@ -449,21 +450,43 @@ def source(st: Structure, key: str) -> str:
     if not st.parallel:
         return "\n".join(lines)
 
-    # threaded: one region per call, the threads meeting at barriers (kernels/team.py)
-    def on_thread_0(part: list[str]) -> list[str]:
-        code = any(not x.lstrip().startswith("#") for x in part)
-        return ["if t == 0:"] + ["    " + x for x in part] if code else []
+    # threaded: one region per call, the threads meeting at barriers (kernels/team.py); an
+    # exception in a thread's work is caught (a thread leaving the region early would leave
+    # the others waiting forever), every thread stops at the next barrier, Python raises
+    def guarded(part: list[str], thread_0: bool = False) -> list[str]:
+        if not any(not x.lstrip().startswith("#") for x in part):
+            return []
+        out = ["try:"] + ["    " + x for x in part] + [
+            "except Exception:", "    fail(team, t, k)"]
+        return ["if t == 0:"] + ["    " + x for x in out] if thread_0 else out
 
+    stop = f"    atomic_store(team, {team.STOP}, s)"
     step = ["k = k0 + s", f"b = k % {st.depth}"]
-    step += on_thread_0([x for c in checks for x in (c, f"    atomic_store(team, {team.STOP}, s)")]
-                        + before)
+    step += guarded([x for c in checks for x in (c, stop)] + before, thread_0=True)
     step += [
         "generation = barrier(team, n_threads, generation)",
-        f"if atomic_load(team, {team.STOP}) == s:",
+        f"if atomic_load(team, {team.STOP}) == s or atomic_load(team, {team.ERROR}) != 0:",
         "    break",
     ]
-    step += rings + region + ["generation = barrier(team, n_threads, generation)"]
-    step += on_thread_0(after)
+    step += guarded(rings + region)
+    step += [
+        "generation = barrier(team, n_threads, generation)",
+        f"if atomic_load(team, {team.ERROR}) != 0:",
+        "    break",
+    ]
+    step += guarded(after, thread_0=True)
+    lines += [
+        "",
+        "",
+        "@njit(cache=True, nogil=True)",
+        f"def thread_steps(t, k0, n_steps, n_threads, {args}):",
+        '    """Thread t\'s part of every step of the call (after the handshake)."""',
+        "    if not join(team, n_threads):",
+        "        return",
+        "    generation = 0",
+        "    for s in range(n_steps):",
+    ]
+    lines += ["        " + x for x in step]
     lines += [
         "",
         "",
@@ -474,13 +497,13 @@ def source(st: Structure, key: str) -> str:
         f"        team[{team.ARRIVED}] = 0",
         f"        team[{team.COUNT}] = 0",
         f"        team[{team.GENERATION}] = 0",
+        f"        team[{team.ERROR}] = 0",
         f"        team[{team.STOP}] = n_steps",
         "        for t in prange(n_threads):",
-        "            if join(team, n_threads):",
-        "                generation = 0",
-        "                for s in range(n_steps):",
+        f"            thread_steps(t, k0, n_steps, n_threads, {args})",
+        f"        if team[{team.ERROR}] != 0:",
+        "            return -1",
     ]
-    lines += ["                    " + x for x in step]
     done = finish("k_end - 1", "n_done")
     lines += [
         f"        if team[{team.STATE}] == {team.GO}:",

@@ -355,6 +355,13 @@ class Simulation:
         while done < n:
             args = self._args(ptrs, done)
             r = self._run_chunk(self.k, n - done, self.threads, *args)
+            if r < 0:
+                t, k = self._team[team.ERROR] - 1, self._team[team.ERROR_STEP]
+                raise RuntimeError(
+                    f"Simulation.run: the work of thread {t} in step {k} (t = {k * self.dt:g} "
+                    "ms) raised an exception in the compiled loop (e.g. a division by zero in "
+                    "a model kernel); Numba does not pass exceptions on from threads: compile "
+                    "the network with threads=1 to see it")
             if self.structure.parallel:
                 if self._team[team.MODE] and self._team[team.STATE] == team.FAILED:
                     # the threads did not all run at once (e.g. a TBB layer): per step from now

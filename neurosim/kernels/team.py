@@ -17,6 +17,11 @@ arrived; if they have not within ~``JOIN_SPINS`` waits, the first to give up dec
 handshake failed (one compare-and-swap decides, so all iterations agree), nobody uses a
 barrier, and the caller runs the call with one region per step instead.
 
+A thread that raises an exception leaves the region (Numba drops the exception), and the
+others would wait for it at the next barrier for ever: the generated loop catches exceptions
+in each thread's work and calls :func:`fail`, and every thread checks ``ERROR`` after each
+barrier.
+
 Memory order: arriving at a barrier is a sequentially consistent read-modify-write, the last
 arrival publishes the next generation with another, and waiting threads read it with
 acquire loads, so everything a thread wrote before the barrier is visible to every thread
@@ -40,7 +45,9 @@ ARRIVED = 16  #: iterations that reached the handshake
 COUNT = 24  #: arrivals at the current barrier
 GENERATION = 32  #: barriers completed
 STOP = 40  #: the step at which the threads stop (n_steps, or where a monitor was full)
-SIZE = 48
+ERROR = 48  #: 0, or 1 + the thread whose work raised an exception first
+ERROR_STEP = 56  #: the step in which it did
+SIZE = 64
 #: handshake result values
 UNDECIDED, GO, FAILED = 0, 1, 2
 
@@ -176,6 +183,14 @@ def join(team, n_threads):
         if spins >= JOIN_SPINS:
             compare_swap(team, STATE, UNDECIDED, FAILED)
         relax(spins)
+
+
+@njit(nogil=True)
+def fail(team, t, k):
+    """Thread t's work in step k raised an exception: the first such thread is kept in
+    ``ERROR`` / ``ERROR_STEP``; every thread stops at the next barrier."""
+    if compare_swap(team, ERROR, 0, 1 + t) == 0:
+        atomic_store(team, ERROR_STEP, k)
 
 
 @njit(nogil=True)

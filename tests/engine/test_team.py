@@ -2,6 +2,10 @@
 step, the handshake fails safely when the iterations do not run at once, and the threaded loop
 gives the same numbers with one region per call, one region per step and one thread."""
 
+import os
+import subprocess
+import sys
+
 import numba
 import numpy as np
 import pytest
@@ -100,3 +104,59 @@ def test_failed_handshake_falls_back_to_a_region_per_step(force_split):
     sim.run(20.0)  # per step from now on
     assert sim._team[team.MODE] == 0
     same(results(ref), results(sim))
+
+
+_RAISING_MODEL = '''
+import dataclasses
+
+from numba import njit
+
+import neurosim as ns
+from neurosim.models.neurons.lif import update_psc_delta
+
+
+@njit(cache=True)
+def update(lo, hi, state, coef, inp, i_ext, spiked):
+    """iaf_psc_delta, whose unit 7 divides by zero when it fires."""
+    update_psc_delta(lo, hi, state, coef, inp, i_ext, spiked)
+    for i in range(lo, hi):
+        if i == 7:
+            state[0, i] = state[0, i] / (0.0 if spiked[i] else 1.0)
+
+
+SPEC = dataclasses.replace(ns.get_model("iaf_psc_delta"), name="raising_delta", update=update)
+'''
+
+_RUN = '''
+import neurosim as ns
+import neurosim.simulation as simulation
+from raising_model import SPEC
+
+simulation.MIN_UNITS_PER_THREAD, simulation.MIN_UNITS_PER_CHUNK = 8, 1
+for threads in (1, 2):
+    net = ns.Network(seed=1)
+    net.population("a", SPEC, 40, I_e=500.0)
+    net.spike_monitor("a")
+    sim = net.compile(0.1, threads=threads)
+    try:
+        sim.run(50.0)
+        print(threads, "no error")
+    except Exception as e:
+        print(threads, type(e).__name__, e)
+'''
+
+
+def test_an_exception_in_a_thread_stops_the_run_with_an_error(tmp_path):
+    """Numba drops an exception raised in a thread of a parallel region and leaves the
+    thread's work: the other threads must not wait for it at the next barrier (a hang), and
+    the run must not go on as if nothing happened."""
+    (tmp_path / "raising_model.py").write_text(_RAISING_MODEL)
+    (tmp_path / "run.py").write_text(_RUN)
+    env = dict(os.environ, PYTHONPATH=str(tmp_path))
+    out = subprocess.run([sys.executable, "run.py"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    one, two = out.stdout.strip().splitlines()
+    assert one.startswith("1 ZeroDivisionError")  # serial: Numba raises it
+    assert two.startswith("2 RuntimeError Simulation.run: the work of thread 0 in step ")
+    assert "threads=1" in two
