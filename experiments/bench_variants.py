@@ -3,7 +3,6 @@
     python experiments/bench_variants.py                         # 1 vs 2 threads, N = 64000
     python experiments/bench_variants.py --compare ring --delay 1.0 --json out.json
     python experiments/bench_variants.py --compare balance      # 2 threads: fixed shares or not
-    python experiments/bench_variants.py --compare persistent   # 2 threads: region per step or call
     python experiments/bench_variants.py --compare per_unit     # parameters per neuron or not
     python experiments/bench_variants.py --compare per_unit --per-unit V_th
     python experiments/bench_variants.py --compare noise --n 4000   # a noise current or not
@@ -16,10 +15,7 @@ input through the ring buffer, as before jumps existed) against the network as b
 to round-off (tests/engine/test_jumps.py). ``--compare balance``: two threads with the
 shares of units fixed at one half each (baseline) against two threads whose shares move
 toward the faster thread after each call (the default, :mod:`neurosim.balance`); the
-results are the same bit for bit. ``--compare persistent``: two threads that open a parallel
-region every step (baseline) against two threads that stay in one region per call of the
-compiled loop and meet at a barrier each step (the default, :mod:`neurosim.kernels.team`);
-the same numbers bit for bit. ``--compare per_unit``: the network as built (every
+results are the same bit for bit. ``--compare per_unit``: the network as built (every
 parameter one number) against the same network with the parameters ``--per-unit`` (default
 ``tau_m,V_th,I_e``) given per neuron (:mod:`neurosim.kernels.coefs`: for the default, six of
 the eleven coefficients of ``iaf_psc_exp`` become per-neuron rows), each value moved by at
@@ -105,10 +101,6 @@ def variants(compare: str, n: int, delay: float, seed: int,
         fixed = Simulation(build(), 0.1, 2)
         fixed.balance = False
         return {"fixed": fixed, "balanced": Simulation(build(), 0.1, 2)}
-    if compare == "persistent":
-        per_step = Simulation(build(), 0.1, 2)
-        per_step.persistent = False
-        return {"per step": per_step, "per call": Simulation(build(), 0.1, 2)}
     return {"ring": Simulation(without_jumps(build()), 0.1, 1),
             "jumps": Simulation(build(), 0.1, 1)}
 
@@ -134,8 +126,6 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
                 thread_shares={name: sim.thread_shares.tolist() for name, sim in sims.items()},
                 share_moves={name: sim.thread_stats["moves"] for name, sim in sims.items()},
                 thread_spread={name: sim.thread_stats["spread"] for name, sim in sims.items()},
-                persistent={name: sim.structure.parallel and sim.thread_stats["persistent"]
-                            for name, sim in sims.items()},
                 move_s={name: sim.thread_stats["move_s"] for name, sim in sims.items()},
                 memory_bytes={name: sim.memory_bytes() for name, sim in sims.items()},
                 spikes={name: sum(sim.spike_steps(p)[0].size for p in ("exc", "inh"))
@@ -148,8 +138,7 @@ def measure(compare: str, n: int, rounds: int, piece_ms: float, delay: float,
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--compare", choices=("threads", "ring", "balance", "persistent", "per_unit",
-                                          "noise"),
+    ap.add_argument("--compare", choices=("threads", "ring", "balance", "per_unit", "noise"),
                     default="threads")
     ap.add_argument("--per-unit", default="tau_m,V_th,I_e",
                     help="parameters given per neuron in --compare per_unit (comma-separated)")

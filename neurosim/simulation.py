@@ -32,7 +32,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from numba import get_num_threads, set_num_threads
 
 from . import codegen
 from .balance import Balancer
@@ -79,9 +78,9 @@ class Simulation:
 
     With threads, each thread integrates one range of every large population; after each
     call of the compiled loop the ranges move toward the faster thread (``balance``, true
-    by default; ``thread_shares`` tells the current split). The threads stay in one parallel
-    region per call and meet at a barrier each step (``persistent``, true by default, see
-    :mod:`neurosim.kernels.team`). The results depend on neither.
+    by default; ``thread_shares`` tells the current split). The threads run every step of a
+    call together and meet at a barrier twice per step (:mod:`neurosim.kernels.team`). The
+    results do not depend on it.
     """
 
     def __init__(self, net, dt: float, threads: int):
@@ -216,17 +215,11 @@ class Simulation:
         self._balancer = Balancer([cp.chunks for cp in self._pops.values() if cp.is_neuron],
                                   threads)
         self._busy = np.zeros(threads, np.int64)  # ticks per thread in the last call
-        #: the threads' handshake and barrier (neurosim.kernels.team); MODE 1: one parallel
-        #: region per call, unless a handshake failed (then one per step, as under MODE 0)
+        #: the threads' barrier (neurosim.kernels.team)
         self._team = np.zeros(team.SIZE, np.int64)
-        self._team[team.MODE] = 1
-        self._handshakes_failed = 0
         #: move units between threads after each call toward the faster one (see
         #: neurosim.balance); results are the same either way
         self.balance = True
-        #: threads stay in one parallel region per call of the compiled loop and meet at a
-        #: barrier each step (``False``: a region per step; results are the same either way)
-        self.persistent = True
         self.structure = st
         self._recorder = None
         self.build_time = time.perf_counter() - t0
@@ -271,13 +264,10 @@ class Simulation:
         each move took), ``spread`` (per call of the compiled loop: the fastest thread's
         speed over the slowest's, from their tick counts; empty without threads or where
         the counter is not readable, see :mod:`neurosim.kernels.clock`) and ``shares``
-        (:attr:`thread_shares`), ``persistent`` (one parallel region per call, see
-        :mod:`neurosim.kernels.team`) and ``handshakes_failed`` (calls whose threads did not
-        all start, after which the simulation went back to a region per step)."""
+        (:attr:`thread_shares`)."""
         b = self._balancer
         return dict(moves=b.moves, move_s=list(b.move_s), spread=list(b.spread),
-                    shares=b.shares().tolist(), persistent=self.persistent,
-                    handshakes_failed=self._handshakes_failed)
+                    shares=b.shares().tolist())
 
     def run(self, duration: float, chunk: float = 100.0, progress=None) -> Simulation:
         """Advance the network by ``duration`` ms (a whole number of steps).
@@ -292,20 +282,7 @@ class Simulation:
             raise bad("Simulation.run", "chunk", chunk, "must be > 0 (ms)")
         k_end = self.k + to_steps(duration, self.dt)
         chunk_steps = max(1, to_steps(chunk, self.dt))
-        if not self.structure.parallel:
-            # never touch Numba's thread pool for a serial loop: starting its OpenMP layer
-            # after NEST's wheel (which bundles its own libgomp) was imported makes a later
-            # nest.ResetKernel() crash
-            self._run_all(k_end, chunk_steps, progress)
-            return self
-        old_threads = get_num_threads()
-        set_num_threads(min(self.threads, old_threads))
-        # one region per call needs a thread per range: fewer threads run it per step
-        self._team[team.MODE] = int(old_threads >= self.threads and self.persistent)
-        try:
-            self._run_all(k_end, chunk_steps, progress)
-        finally:
-            set_num_threads(old_threads)
+        self._run_all(k_end, chunk_steps, progress)
         return self
 
     def _run_all(self, k_end, chunk_steps, progress):
@@ -355,18 +332,7 @@ class Simulation:
         while done < n:
             args = self._args(ptrs, done)
             r = self._run_chunk(self.k, n - done, self.threads, *args)
-            if r < 0:
-                t, k = self._team[team.ERROR] - 1, self._team[team.ERROR_STEP]
-                raise RuntimeError(
-                    f"Simulation.run: the work of thread {t} in step {k} (t = {k * self.dt:g} "
-                    "ms) raised an exception in the compiled loop (e.g. a division by zero in "
-                    "a model kernel); Numba does not pass exceptions on from threads: compile "
-                    "the network with threads=1 to see it")
             if self.structure.parallel:
-                if self._team[team.MODE] and self._team[team.STATE] == team.FAILED:
-                    # the threads did not all run at once (e.g. a TBB layer): per step from now
-                    self._handshakes_failed += 1
-                    self.persistent = False
                 new = self._balancer.update(self._busy, move=self.balance)
                 if new is not None:
                     t0 = time.perf_counter()

@@ -1,37 +1,31 @@
-"""Threads that stay in one parallel region for a whole call: a start handshake and a step
-barrier on an int64 array ``team`` (atomic operations, LLVM's ``atomicrmw`` / ``cmpxchg`` /
-atomic loads and stores).
+"""Threads that run every step of a call together: one OS thread per range of units, meeting
+at a barrier (atomic operations on an int64 array ``team``) twice per step.
 
-Why: a Numba ``prange`` region costs ~2.3 us to open and close (OpenMP layer, this machine),
-once per time step when the threads meet at the end of every step's region. At N = 64,000 a
-step of the CUBA network takes ~40 us on one thread, so on two threads the regions cost
-~10 % of a step. Here the threads enter one region per call of the compiled loop and meet at
-a barrier (~70 ns) instead. Measured side by side: ``experiments/bench_variants.py --compare
-persistent``.
+Why not Numba's ``prange``: a ``prange`` region costs ~2.3 us to open and close (OpenMP
+layer, this machine), once per time step when the threads meet at the end of every step's
+region; at N = 64,000 a CUBA step takes ~40 us on one thread, so on two threads the regions
+cost ~10 % of a step. Here the generated ``thread_steps`` (one compiled, GIL-free function per
+thread) runs all the steps of a call, and the threads wait for each other at
+:func:`barrier` (~70 ns). :func:`run_threads` starts threads 1 .. T-1 as Python threads (a
+few tens of microseconds per call of ~1,000 steps) and runs thread 0 itself; since they are
+real threads, all of them run at once, which a barrier needs and no ``prange`` layer promises
+(TBB may run two iterations one after the other). No OpenMP runtime is involved either.
 
-A barrier waits for every thread, so it is only safe when every iteration of the region runs
-on its own thread at the same time, which no threading layer promises (TBB may run two
-iterations one after the other on one thread; a team may be smaller than asked). So the
-region starts with :func:`join`: every iteration announces itself and waits until all have
-arrived; if they have not within ~``JOIN_SPINS`` waits, the first to give up declares the
-handshake failed (one compare-and-swap decides, so all iterations agree), nobody uses a
-barrier, and the caller runs the call with one region per step instead.
-
-A thread that raises an exception leaves the region (Numba drops the exception), and the
-others would wait for it at the next barrier for ever: the generated loop catches exceptions
-in each thread's work and calls :func:`fail`, and every thread checks ``ERROR`` after each
-barrier.
+An exception raised in one thread (e.g. a division by zero in a model kernel) leaves that
+thread's steps; :func:`run_threads` marks it in ``team[ERROR]``, waiting threads see the mark
+in :func:`barrier` and leave too, and the exception is raised again in the caller.
 
 Memory order: arriving at a barrier is a sequentially consistent read-modify-write, the last
-arrival publishes the next generation with another, and waiting threads read it with
-acquire loads, so everything a thread wrote before the barrier is visible to every thread
-after it. Waiting spins on ``pause`` and, after ``SPINS_BEFORE_YIELD`` rounds, also yields the
-core (``sched_yield``), so threads that outnumber free cores still get on.
+arrival publishes the next generation with another, and waiting threads read it with acquire
+loads, so everything a thread wrote before the barrier is visible to every thread after it.
+Waiting spins on ``pause`` and, after ``SPINS_BEFORE_YIELD`` rounds, also yields the core
+(``sched_yield``), so threads that outnumber free cores still get on.
 """
 
 from __future__ import annotations
 
 import platform
+import threading
 
 from llvmlite import ir
 from numba import njit, types
@@ -39,20 +33,12 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 #: slots of ``team`` (int64, ``SIZE`` entries; counters 8 apart, one cache line each)
-MODE = 0  #: set by the caller: 1 = try one region per call, 0 = one region per step
-STATE = 8  #: handshake: 0 undecided, 1 all threads arrived, 2 failed
-ARRIVED = 16  #: iterations that reached the handshake
-COUNT = 24  #: arrivals at the current barrier
-GENERATION = 32  #: barriers completed
-STOP = 40  #: the step at which the threads stop (n_steps, or where a monitor was full)
-ERROR = 48  #: 0, or 1 + the thread whose work raised an exception first
-ERROR_STEP = 56  #: the step in which it did
-SIZE = 64
-#: handshake result values
-UNDECIDED, GO, FAILED = 0, 1, 2
+COUNT = 0  #: arrivals at the current barrier
+GENERATION = 8  #: barriers completed
+STOP = 16  #: the step at which the threads stop (n_steps, or where a monitor was full)
+ERROR = 24  #: 0, or 1 + the thread that raised an exception first
+SIZE = 32
 
-#: waits (pause, then pause + yield) before a handshake is given up
-JOIN_SPINS = 1 << 20
 #: pause-only waits before a waiting thread also yields its core
 SPINS_BEFORE_YIELD = 1 << 10
 
@@ -114,24 +100,6 @@ def atomic_store(typingctx, arr, idx, value):
 
 
 @intrinsic
-def compare_swap(typingctx, arr, idx, expected, value):
-    """If ``arr[idx] == expected`` set it to ``value`` (one sequentially consistent
-    operation); returns the value found."""
-    if not (_int64_vector(arr) and isinstance(idx, types.Integer)
-            and isinstance(expected, types.Integer) and isinstance(value, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        old = context.cast(builder, args[2], sig.args[2], types.int64)
-        new = context.cast(builder, args[3], sig.args[3], types.int64)
-        pair = builder.cmpxchg(_slot(context, builder, sig, args), old, new, "seq_cst",
-                               "seq_cst")
-        return builder.extract_value(pair, 0)
-
-    return types.int64(arr, idx, expected, value), codegen
-
-
-@intrinsic
 def _pause(typingctx):
     """x86 ``pause`` (a spin-wait hint); nothing elsewhere."""
 
@@ -159,50 +127,53 @@ def _yield(typingctx):
     return types.void(), codegen
 
 
-@njit(nogil=True, inline="always")
-def relax(spins):
-    """One round of waiting: pause; after ``SPINS_BEFORE_YIELD`` rounds yield the core too."""
-    _pause()
-    if spins >= SPINS_BEFORE_YIELD:
-        _yield()
-
-
-@njit(nogil=True)
-def join(team, n_threads):
-    """Handshake of the ``n_threads`` iterations of a region: True (for every iteration) when
-    all of them are running at once, False (for every iteration) when they were not all there
-    after ``JOIN_SPINS`` rounds of waiting."""
-    if atomic_add(team, ARRIVED, 1) == n_threads - 1:
-        compare_swap(team, STATE, UNDECIDED, GO)
-    spins = 0
-    while True:
-        state = atomic_load(team, STATE)
-        if state != UNDECIDED:
-            return state == GO
-        spins += 1
-        if spins >= JOIN_SPINS:
-            compare_swap(team, STATE, UNDECIDED, FAILED)
-        relax(spins)
-
-
-@njit(nogil=True)
-def fail(team, t, k):
-    """Thread t's work in step k raised an exception: the first such thread is kept in
-    ``ERROR`` / ``ERROR_STEP``; every thread stops at the next barrier."""
-    if compare_swap(team, ERROR, 0, 1 + t) == 0:
-        atomic_store(team, ERROR_STEP, k)
-
-
 @njit(nogil=True)
 def barrier(team, n_threads, generation):
     """Wait until all ``n_threads`` threads have called this for barrier ``generation`` (the
-    number of barriers they passed before); returns ``generation + 1``."""
+    number of barriers they passed before), or until ``team[ERROR]`` is set; returns
+    ``generation + 1``."""
     if atomic_add(team, COUNT, 1) == n_threads - 1:
         atomic_store(team, COUNT, 0)
         atomic_add(team, GENERATION, 1)
     else:
         spins = 0
-        while atomic_load(team, GENERATION) == generation:
+        while atomic_load(team, GENERATION) == generation and atomic_load(team, ERROR) == 0:
             spins += 1
-            relax(spins)
+            _pause()
+            if spins >= SPINS_BEFORE_YIELD:
+                _yield()
     return generation + 1
+
+
+def run_threads(steps, complete, k0: int, n_steps: int, n_threads: int, args: tuple) -> int:
+    """Run ``steps(t, k0, n_steps, n_threads, *args)`` for t = 1 .. n_threads - 1 on new
+    threads and for t = 0 here, then ``complete(k0, done, n_threads, *args)``; returns the
+    steps done (``team[STOP]``). ``args[-1]`` is the team array. An exception in any thread
+    stops all of them and is raised here."""
+    team = args[-1]
+    team[COUNT] = team[GENERATION] = team[ERROR] = 0
+    team[STOP] = n_steps
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def run(t):
+        try:
+            steps(t, k0, n_steps, n_threads, *args)
+        except BaseException as e:  # noqa: BLE001 - passed on below
+            with lock:
+                if not errors:
+                    errors.append(e)
+                    team[ERROR] = 1 + t  # waiting threads leave their barrier
+
+    workers = [threading.Thread(target=run, args=(t,), name=f"neurosim-{t}", daemon=True)
+               for t in range(1, n_threads)]
+    for w in workers:
+        w.start()
+    run(0)
+    for w in workers:
+        w.join()
+    if errors:
+        raise errors[0]
+    done = int(team[STOP])
+    complete(k0, done, n_threads, *args)
+    return done

@@ -17,7 +17,6 @@ def bench(experiment):
 
 @pytest.mark.parametrize("compare,names", [("threads", ["1 thread", "2 threads"]),
                                            ("ring", ["ring", "jumps"]),
-                                           ("persistent", ["per step", "per call"]),
                                            ("per_unit", ["shared", "per unit"]),
                                            ("noise", ["no noise", "noise"])])
 def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_path,
@@ -35,15 +34,10 @@ def test_bench_variants_writes_consistent_figures(bench, compare, names, tmp_pat
     assert r["speedup_best"] == pytest.approx(min(base) / min(cand))
     if compare == "threads":
         assert r["parallel"] == {"1 thread": False, "2 threads": True}  # force_split
-        assert r["persistent"] == {"1 thread": False, "2 threads": True}
         assert r["thread_spread"]["1 thread"] == []
         if COUNTS:  # one figure per call of the two-thread loop, each >= 1
             assert len(r["thread_spread"]["2 threads"]) >= 3
             assert min(r["thread_spread"]["2 threads"]) >= 1.0
-    elif compare == "persistent":  # the same numbers, a region per step or per call
-        assert r["parallel"] == {"per step": True, "per call": True}
-        assert r["persistent"] == {"per step": False, "per call": True}
-        assert r["spikes"]["per step"] == r["spikes"]["per call"] > 0
     elif compare == "per_unit":  # the same dynamics, six coefficients per unit
         assert r["spikes"]["shared"] == r["spikes"]["per unit"] > 0
         extra = 6 * 8 * 400  # bytes of six float64 rows over the 400 neurons
