@@ -4,7 +4,8 @@ Python must not run once per time step, and a Numba function that takes other ji
 functions as arguments is not cacheable. So for each network *structure* (which model each
 population runs, which projections, monitors and current stimuli exist, serial or threaded)
 this module writes a short Python module whose ``@njit(cache=True)`` function ``run_chunk``
-calls the model kernels by name, stores it under a cache folder keyed by a hash of that
+(threaded: ``thread_steps``, one per thread, started by a Python ``run_chunk``) calls the
+model kernels by name, stores it under a cache folder keyed by a hash of that
 structure and of the kernels' source, and imports it. Values (sizes, weights, parameters)
 are arguments, so changing them never recompiles. Print ``Simulation.source`` to read the
 loop of a compiled network.
@@ -310,12 +311,13 @@ def source(st: Structure, key: str) -> str:
 
     Thread t owns unit range t of every population and the same target range of every
     projection (the ranges move between calls, see :mod:`neurosim.balance`; the loop counts
-    each thread's ticks in ``busy``). In step k, one parallel region lets each thread run
-    the postsynaptic hooks of its own targets that fired in step k - 2, deliver the spikes
-    of step k - 1 into its own targets (presynaptic hooks on the way), then integrate its
-    own units for step k; all of that touches only its own range, so the end of the region
-    is the only barrier a step needs. The presynaptic traces of step k - 1's spikes then
-    jump (serially: several threads read them). Spike lists are kept for ``st.depth`` steps
+    each thread's ticks in ``busy``). In step k, after thread 0's serial part (monitor
+    checks, current changes, source events) each thread runs the postsynaptic hooks of its
+    own targets that fired in step k - 2, delivers the spikes of step k - 1 into its own
+    targets (presynaptic hooks on the way), then integrates its own units for step k; all of
+    that touches only its own range, so the threads meet only at its end (a barrier, see
+    :func:`_threaded`). The presynaptic traces of step k - 1's spikes then jump (thread 0:
+    several threads read them). Spike lists are kept for ``st.depth`` steps
     (buffer ``step % depth``, at least 3). When a call returns, every hook and ring delivery
     of its steps has run; jumps still due are made by the next call from the kept lists.
     """
@@ -364,7 +366,7 @@ def source(st: Structure, key: str) -> str:
         return out
 
     args = ", ".join(arg_names(st))
-    checks = []  # per step: (line, what to do when a spike monitor could overflow)
+    checks = []  # per step: the test that a spike monitor could overflow
     for m, p in enumerate(st.spike_mons):
         size = (f"p{p}_spiked.size" if st.pops[p][0] == "neurons"
                 else f"(p{p}_ptr[s + 1] - p{p}_ptr[s])")
