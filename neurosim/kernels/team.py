@@ -54,20 +54,26 @@ def _slot(context, builder, sig, args):
     return cgutils.get_item_pointer(context, builder, aryty, ary, [i], wraparound=False)
 
 
-def _int64_vector(arr) -> bool:
-    return isinstance(arr, types.Array) and arr.ndim == 1 and arr.dtype == types.int64
+def _accepts(arr, *integers) -> bool:
+    """Whether the intrinsic's arguments are a 1-d int64 array and integers."""
+    return (isinstance(arr, types.Array) and arr.ndim == 1 and arr.dtype == types.int64
+            and all(isinstance(x, types.Integer) for x in integers))
+
+
+def _int64(context, builder, sig, args):
+    """The third argument (the value) as int64."""
+    return context.cast(builder, args[2], sig.args[2], types.int64)
 
 
 @intrinsic
 def atomic_add(typingctx, arr, idx, value):
     """``arr[idx] += value`` as one sequentially consistent operation; returns the old value."""
-    if not (_int64_vector(arr) and isinstance(idx, types.Integer)
-            and isinstance(value, types.Integer)):
+    if not _accepts(arr, idx, value):
         return None
 
     def codegen(context, builder, sig, args):
-        v = context.cast(builder, args[2], sig.args[2], types.int64)
-        return builder.atomic_rmw("add", _slot(context, builder, sig, args), v, "seq_cst")
+        return builder.atomic_rmw("add", _slot(context, builder, sig, args),
+                                  _int64(context, builder, sig, args), "seq_cst")
 
     return types.int64(arr, idx, value), codegen
 
@@ -75,7 +81,7 @@ def atomic_add(typingctx, arr, idx, value):
 @intrinsic
 def atomic_load(typingctx, arr, idx):
     """``arr[idx]`` read with acquire order (never hoisted out of a loop)."""
-    if not (_int64_vector(arr) and isinstance(idx, types.Integer)):
+    if not _accepts(arr, idx):
         return None
 
     def codegen(context, builder, sig, args):
@@ -87,13 +93,12 @@ def atomic_load(typingctx, arr, idx):
 @intrinsic
 def atomic_store(typingctx, arr, idx, value):
     """``arr[idx] = value`` with release order."""
-    if not (_int64_vector(arr) and isinstance(idx, types.Integer)
-            and isinstance(value, types.Integer)):
+    if not _accepts(arr, idx, value):
         return None
 
     def codegen(context, builder, sig, args):
-        v = context.cast(builder, args[2], sig.args[2], types.int64)
-        builder.store_atomic(v, _slot(context, builder, sig, args), "release", 8)
+        builder.store_atomic(_int64(context, builder, sig, args),
+                             _slot(context, builder, sig, args), "release", 8)
         return context.get_dummy_value()
 
     return types.void(arr, idx, value), codegen
