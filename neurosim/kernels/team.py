@@ -170,10 +170,17 @@ def run_threads(steps, complete, k0: int, n_steps: int, n_threads: int, args: tu
                     errors.append(e)
                     team[ERROR] = 1 + t  # waiting threads leave their barrier
 
-    workers = [threading.Thread(target=run, args=(t,), name=f"neurosim-{t}", daemon=True)
-               for t in range(1, n_threads)]
-    for w in workers:
-        w.start()
+    workers = []
+    try:
+        for t in range(1, n_threads):
+            w = threading.Thread(target=run, args=(t,), name=f"neurosim-{t}", daemon=True)
+            w.start()
+            workers.append(w)
+    except BaseException:  # e.g. no thread could be started: release those that were
+        team[ERROR] = n_threads + 1
+        for w in workers:
+            w.join()
+        raise
     run(0)
     for w in workers:
         w.join()

@@ -142,3 +142,24 @@ def test_a_kernel_exception_in_a_thread_reaches_the_caller(tmp_path):
     assert one.split()[:2] == ["1", "ZeroDivisionError"]
     assert two.split()[:2] == ["2", "ZeroDivisionError"]
     assert 0.0 <= float(two.split()[2]) < 50.0  # the run stopped
+
+
+def test_a_thread_that_cannot_start_releases_the_others(monkeypatch):
+    import threading
+
+    started = []
+    real_start = threading.Thread.start
+
+    def start(self):
+        if started:  # the second worker fails to start
+            raise RuntimeError("can't start new thread")
+        started.append(self)
+        real_start(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    t = np.zeros(team.SIZE, np.int64)
+    seen = np.zeros((3, 8), np.int64)
+    with pytest.raises(RuntimeError, match="can't start"):
+        run_threads(exchange, nothing_left, 0, 1_000, 3, (seen, t))
+    assert not started[0].is_alive()  # worker 1 left its barrier
+    assert seen[1, 3] == 0 and seen[0, 3] == 0  # no step was completed
