@@ -371,9 +371,9 @@ class NoiseCurrent:
     on how a run is split into calls or on the number of threads. They are drawn per call of
     the compiled loop, which then reads them as a step current's changes; calls are
     shortened so that they stay below :data:`neurosim.simulation.NOISE_VALUES` values.
-    Cost: a noise current redrawn every step on all 4,000 neurons of CUBA makes its loop 30x
-    slower (0.750 vs 0.025 s per biological second, ~18 ns per value drawn, half of it
-    numpy's normal generator; ``experiments/bench_variants.py --compare noise``); redraw
+    Cost: a noise current redrawn every step on all 4,000 neurons of CUBA makes its loop 23x
+    slower (0.568 vs 0.025 s per biological second, ~14 ns per value drawn by
+    numpy and applied; ``experiments/bench_variants.py --compare noise``); redraw
     less often (``dt``) where the model allows.
     """
 
@@ -397,6 +397,9 @@ class NoiseCurrent:
         self.mean, self.std, self.dt, self.start, self.stop = (
             float(mean), float(std), dt, float(start), stop)
         self.indices = None if indices is None else np.asarray(indices, dtype=np.int64).ravel()
+        #: the last blocks drawn, by (key, block): consecutive calls share a block (a call of
+        #: a few changes would otherwise draw a whole block again)
+        self._blocks: dict[tuple, np.ndarray] = {}
 
     def check(self, size: int, dt: float) -> None:
         owner = f"NoiseCurrent on '{self.target}'"
@@ -435,10 +438,20 @@ class NoiseCurrent:
         r = int(np.searchsorted(m, 0))  # rows before are m < 0: no current yet
         while r < m.size:
             b, first = divmod(int(m[r]), size)
-            z = np.random.default_rng((*key, b)).standard_normal((size, n_units))
+            z = self._block((*key, b), size, n_units)
             take = min(size - first, m.size - r)
             out[r:r + take] = z[first:first + take]
             r += take
         out[m >= 0] *= self.std
         out[m >= 0] += self.mean
         return out
+
+    def _block(self, key: tuple, size: int, n_units: int) -> np.ndarray:
+        """Standard normal draws of block ``key`` (the last two blocks are kept)."""
+        z = self._blocks.get(key)
+        if z is None or z.shape != (size, n_units):
+            z = np.random.default_rng(key).standard_normal((size, n_units))
+            self._blocks = {k: v for k, v in self._blocks.items() if k[:-1] == key[:-1]
+                            and k[-1] == key[-1] - 1}
+            self._blocks[key] = z
+        return z
